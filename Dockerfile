@@ -1,0 +1,12 @@
+FROM python:3.12-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+RUN DJANGO_SETTINGS_MODULE=kaigan.settings.production SECRET_KEY=collectstatic-only \
+    ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput
+RUN useradd --create-home kaigan
+USER kaigan
+EXPOSE 8000
+CMD ["gunicorn", "kaigan.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

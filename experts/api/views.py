@@ -1,0 +1,122 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from experts import services
+from experts.models import Expert, Tag
+from experts.selectors import tag_list
+from kaigan.api.permissions import IsExpert
+
+
+class TagOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+        fields = ["slug", "name", "name_en", "stage", "description", "description_en"]
+
+
+class TagListApi(ListAPIView):
+    permission_classes = [AllowAny]
+    serializer_class = TagOutputSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return tag_list()
+
+
+class ExpertOutputSerializer(serializers.ModelSerializer):
+    tag = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    rating_avg = serializers.FloatField(read_only=True, allow_null=True)
+    email = serializers.EmailField(source="user.email", read_only=True)
+
+    class Meta:
+        model = Expert
+        fields = [
+            "id",
+            "email",
+            "display_name",
+            "headline",
+            "bio",
+            "city",
+            "day_rate",
+            "capacity",
+            "availability",
+            "portfolio_links",
+            "tag",
+            "tag_claimed_at",
+            "rating_avg",
+            "rating_count",
+            "completed_count",
+            "active_load",
+        ]
+        read_only_fields = fields
+
+
+class ExpertUpdateSerializer(serializers.ModelSerializer):
+    """The fields an expert may change about themselves; everything else is read-only."""
+
+    class Meta:
+        model = Expert
+        fields = [
+            "display_name",
+            "headline",
+            "bio",
+            "city",
+            "day_rate",
+            "capacity",
+            "availability",
+            "portfolio_links",
+        ]
+        extra_kwargs = {"display_name": {"required": False}}
+
+
+def _my_expert(request) -> Expert:
+    return get_object_or_404(Expert.objects.select_related("tag", "user"), user=request.user)
+
+
+class ExpertMeApi(APIView):
+    permission_classes = [IsExpert]
+
+    @extend_schema(responses=ExpertOutputSerializer, summary="My expert profile")
+    def get(self, request):
+        return Response(ExpertOutputSerializer(_my_expert(request)).data)
+
+    @extend_schema(
+        request=ExpertUpdateSerializer,
+        responses=ExpertOutputSerializer,
+        summary="Update my expert profile",
+    )
+    def patch(self, request):
+        expert = _my_expert(request)
+        serializer = ExpertUpdateSerializer(expert, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        expert = services.expert_update(expert_id=expert.pk, data=serializer.validated_data)
+        return Response(ExpertOutputSerializer(_my_expert(request)).data)
+
+
+class ExpertTagApi(APIView):
+    permission_classes = [IsExpert]
+
+    class TagClaimInputSerializer(serializers.Serializer):
+        tag = serializers.SlugField(max_length=40)
+
+    @extend_schema(
+        request=TagClaimInputSerializer,
+        responses=ExpertOutputSerializer,
+        summary="Claim my one tag",
+        description=(
+            "An expert carries exactly one tag. Changing it is refused (409) while an "
+            "invitation or engagement is open."
+        ),
+    )
+    def put(self, request):
+        expert = _my_expert(request)
+        serializer = self.TagClaimInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.expert_claim_tag(
+            expert_id=expert.pk, tag_slug=serializer.validated_data["tag"], actor=request.user
+        )
+        return Response(ExpertOutputSerializer(_my_expert(request)).data)

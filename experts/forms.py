@@ -1,0 +1,35 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from experts.models import Expert
+from experts.selectors import tag_list
+
+
+class ExpertProfileForm(forms.ModelForm):
+    class Meta:
+        model = Expert
+        fields = [
+            "display_name",
+            "headline",
+            "city",
+            "day_rate",
+            "capacity",
+            "availability",
+            "bio",
+            "portfolio_links",
+        ]
+        widgets = {
+            "bio": forms.Textarea(attrs={"rows": 5}),
+            "portfolio_links": forms.Textarea(
+                attrs={"rows": 3, "placeholder": "https://example.com/my-work"}
+            ),
+        }
+        help_texts = {"day_rate": _("Whole CNY per working day, between 100 and 100,000.")}
+
+
+class TagClaimForm(forms.Form):
+    tag = forms.ChoiceField(label=_("Your one tag"), widget=forms.RadioSelect)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tag"].choices = [(tag.slug, tag.display_name) for tag in tag_list()]

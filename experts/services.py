@@ -1,0 +1,147 @@
+"""Writes on experts: profile, the one-tag claim, reputation and load counters."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from experts import scoring
+from experts.models import Expert, Tag, TagChange
+from kaigan.errors import InvalidTransition
+
+MAX_PORTFOLIO_LINKS = 5
+PROFILE_FIELDS = (
+    "display_name",
+    "headline",
+    "bio",
+    "city",
+    "day_rate",
+    "capacity",
+    "availability",
+    "portfolio_links",
+)
+
+
+def expert_create(*, user) -> Expert:
+    """The profile of a new expert (idempotent): a display name from the email to start with."""
+    expert, _created = Expert.objects.get_or_create(
+        user=user,
+        defaults={
+            "display_name": (user.name or user.email.split("@")[0])[:60],
+            "last_active_at": timezone.now(),
+        },
+    )
+    if _created:
+        expert_refresh_rank_base(expert_id=expert.pk)
+    return expert
+
+
+def expert_lock(*, expert_id: int) -> Expert:
+    return Expert.objects.select_for_update().get(pk=expert_id)
+
+
+def portfolio_links_clean(value: str) -> str:
+    lines = [line.strip() for line in (value or "").splitlines() if line.strip()]
+    if len(lines) > MAX_PORTFOLIO_LINKS:
+        raise ValidationError(
+            {
+                "portfolio_links": _("At most %(n)d links, one per line.")
+                % {"n": MAX_PORTFOLIO_LINKS}
+            }
+        )
+    validate = URLValidator(schemes=["http", "https"])
+    for line in lines:
+        try:
+            validate(line)
+        except ValidationError:
+            raise ValidationError(
+                {"portfolio_links": _("“%(link)s” is not a web link.") % {"link": line[:80]}}
+            ) from None
+    return "\n".join(lines)
+
+
+@transaction.atomic
+def expert_update(*, expert_id: int, data: dict) -> Expert:
+    """Change profile fields; capacity may not drop below the engagements already running."""
+    expert = expert_lock(expert_id=expert_id)
+    unknown = set(data) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
+    if "portfolio_links" in data:
+        data = {**data, "portfolio_links": portfolio_links_clean(data["portfolio_links"])}
+    for name, value in data.items():
+        setattr(expert, name, value)
+    expert.full_clean(exclude=["user", "tag"])
+    if expert.capacity < expert.active_load:
+        raise ValidationError(
+            {
+                "capacity": _("You have %(load)d engagements running; capacity cannot be lower.")
+                % {"load": expert.active_load}
+            }
+        )
+    expert.last_active_at = timezone.now()
+    expert.save(update_fields=[*data.keys(), "last_active_at", "updated_at"])
+    return expert_refresh_rank_base(expert_id=expert.pk)
+
+
+@transaction.atomic
+def expert_claim_tag(*, expert_id: int, tag_slug: str, actor=None) -> Expert:
+    """Claim the one tag. Changing it is refused while an invitation or engagement is open."""
+    tag = Tag.objects.filter(slug=tag_slug, is_active=True).first()
+    if tag is None:
+        raise ValidationError({"tag": _("Unknown tag “%(slug)s”.") % {"slug": str(tag_slug)[:40]}})
+    expert = expert_lock(expert_id=expert_id)
+    if expert.tag_id == tag.pk:
+        return expert
+    if expert.tag_id is not None and (expert.active_load or expert.pending_invitations):
+        raise InvalidTransition(
+            _(
+                "You cannot change your tag while an invitation or engagement is open. "
+                "Finish or decline it first."
+            ),
+            fields={"tag": [_("Tag is locked while work is in flight.")]},
+        )
+    TagChange.objects.create(expert=expert, from_tag_id=expert.tag_id, to_tag=tag, actor=actor)
+    expert.tag = tag
+    expert.tag_claimed_at = timezone.now()
+    expert.last_active_at = expert.tag_claimed_at
+    expert.save(update_fields=["tag", "tag_claimed_at", "last_active_at", "updated_at"])
+    return expert_refresh_rank_base(expert_id=expert.pk)
+
+
+def expert_refresh_rank_base(*, expert_id: int, now=None) -> Expert:
+    """Recompute the stored brief-independent score after rating, load or activity changed."""
+    expert = Expert.objects.get(pk=expert_id)
+    expert.rank_base = scoring.base_score(
+        rating_sum=expert.rating_sum,
+        rating_count=expert.rating_count,
+        completed_count=expert.completed_count,
+        capacity=expert.capacity,
+        active_load=expert.active_load,
+        last_active_at=expert.last_active_at,
+        now=now or timezone.now(),
+    )
+    Expert.objects.filter(pk=expert.pk).update(rank_base=expert.rank_base)
+    return expert
+
+
+def expert_adjust_counters(*, expert_id: int, refresh: bool = True, **deltas: int) -> None:
+    """Add to load and invitation counters with F() (callers hold the brief lock)."""
+    allowed = {"active_load", "pending_invitations", "completed_count"}
+    if set(deltas) - allowed:
+        raise ValueError(f"unknown counters: {set(deltas) - allowed}")
+    Expert.objects.filter(pk=expert_id).update(
+        **{name: F(name) + delta for name, delta in deltas.items()},
+        last_active_at=timezone.now(),
+    )
+    if refresh:
+        expert_refresh_rank_base(expert_id=expert_id)
+
+
+def expert_record_rating(*, expert_id: int, rating: int) -> None:
+    Expert.objects.filter(pk=expert_id).update(
+        rating_count=F("rating_count") + 1, rating_sum=F("rating_sum") + rating
+    )
+    expert_refresh_rank_base(expert_id=expert_id)

@@ -1,0 +1,60 @@
+"""Token authentication for API clients: obtain with email + password, revoke to log out."""
+
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+
+class TokenApi(APIView):
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"
+
+    class TokenInputSerializer(serializers.Serializer):
+        email = serializers.EmailField(max_length=254)
+        password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+    class TokenOutputSerializer(serializers.Serializer):
+        token = serializers.CharField()
+
+    def get_permissions(self):
+        if self.request.method == "DELETE":
+            return [IsAuthenticated()]
+        return super().get_permissions()
+
+    @extend_schema(
+        request=TokenInputSerializer,
+        responses={200: TokenOutputSerializer},
+        summary="Obtain an API token",
+        auth=[],
+    )
+    def post(self, request):
+        serializer = self.TokenInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(
+            request,
+            email=serializer.validated_data["email"].lower(),
+            password=serializer.validated_data["password"],
+        )
+        if user is None or not user.is_active:
+            # One message for "no such account" and "wrong password": no enumeration.
+            raise serializers.ValidationError(
+                {"non_field_errors": [_("Email or password is not correct.")]}
+            )
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response(self.TokenOutputSerializer({"token": token.key}).data)
+
+    @extend_schema(
+        request=None,
+        responses={204: inline_serializer("TokenRevoked", fields={})},
+        summary="Revoke the current API token (log out)",
+    )
+    def delete(self, request):
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)

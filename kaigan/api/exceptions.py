@@ -1,0 +1,93 @@
+"""One shape for every API error: `{"detail": str, "code": str, "errors": {field: [str]}}`."""
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.db.utils import OperationalError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from kaigan.errors import ApplicationError
+
+
+def _flatten(detail) -> list[str]:
+    if isinstance(detail, dict):
+        return [msg for value in detail.values() for msg in _flatten(value)]
+    if isinstance(detail, list | tuple):
+        return [msg for value in detail for msg in _flatten(value)]
+    return [str(detail)]
+
+
+def _field_errors(detail) -> dict:
+    if isinstance(detail, dict):
+        return {
+            key: (_field_errors(value) if isinstance(value, dict) else _flatten(value))
+            for key, value in detail.items()
+        }
+    return {"non_field_errors": _flatten(detail)}
+
+
+def _django_validation_error(exc: DjangoValidationError) -> exceptions.ValidationError:
+    if hasattr(exc, "error_dict"):
+        return exceptions.ValidationError(
+            {
+                (key if key != "__all__" else "non_field_errors"): value
+                for key, value in exc.message_dict.items()
+            }
+        )
+    return exceptions.ValidationError({"non_field_errors": exc.messages})
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = _django_validation_error(exc)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    if isinstance(exc, ApplicationError):
+        errors = {key: _flatten(value) for key, value in exc.fields.items()}
+        return Response(
+            {"detail": str(exc.message), "code": exc.code, "errors": errors},
+            status=exc.status_code,
+        )
+    if isinstance(exc, IntegrityError):
+        return Response(
+            {
+                "detail": _(
+                    "This conflicts with a change made at the same time. Reload and retry."
+                ),
+                "code": "conflict",
+                "errors": {},
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, OperationalError) and "lock timeout" in str(exc).lower():
+        return Response(
+            {"detail": _("The record is busy. Please retry."), "code": "busy", "errors": {}},
+            status=status.HTTP_409_CONFLICT,
+        )
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _field_errors(exc.detail)
+        response.data = {
+            "detail": _("Some fields are not valid."),
+            "code": "invalid",
+            "errors": errors,
+        }
+    elif isinstance(exc, exceptions.APIException):
+        detail = exc.detail
+        codes = exc.get_codes()
+        response.data = {
+            "detail": " ".join(_flatten(detail)),
+            "code": codes if isinstance(codes, str) else "error",
+            "errors": {},
+        }
+    return response

@@ -1,0 +1,8 @@
+from django.urls import include, path
+
+from kaigan.api.auth import TokenApi
+
+urlpatterns = [
+    path("auth/token/", TokenApi.as_view(), name="api-token"),
+    path("", include("experts.api.urls")),
+]

@@ -1,0 +1,31 @@
+"""Every kind of notification and its text, translated when shown (not when sent)."""
+
+from django.utils.translation import gettext_lazy as _
+
+MESSAGES = {
+    "brief_assigned": _("New brief “%(brief)s” is assigned to you."),
+    "brief_unassigned": _("Brief “%(brief)s” was posted but no project manager is free."),
+    "brief_proposals_ready": _("Brief “%(brief)s” has new ranked proposals to review."),
+    "brief_needs_attention": _("Brief “%(brief)s” needs attention: no candidate is left."),
+    "brief_cancelled": _("Brief “%(brief)s” was cancelled by the startup."),
+    "match_approved": _("An expert was approved for “%(brief)s” and has been invited."),
+    "invitation_received": _("You are invited to work on “%(brief)s”."),
+    "invitation_accepted": _("%(expert)s accepted “%(brief)s” and starts work."),
+    "invitation_declined": _("%(expert)s declined “%(brief)s”; the platform is re-matching."),
+    "invitation_expired": _("The invitation for “%(brief)s” expired; the platform is re-matching."),
+    "work_delivered": _("The work for “%(brief)s” was delivered. Please review it."),
+    "work_accepted": _("The startup accepted your work on “%(brief)s” and rated it %(rating)s/5."),
+    "rematch_started": _("The startup is not satisfied with “%(brief)s”; re-matching started."),
+    "engagement_replaced": _("The startup asked for another expert on “%(brief)s”."),
+    "rematch_dead": _("Re-matching for “%(brief)s” failed repeatedly; please act on it."),
+}
+
+
+def render(kind: str, params: dict) -> str:
+    template = MESSAGES.get(kind)
+    if template is None:
+        return kind
+    try:
+        return str(template) % params
+    except (KeyError, TypeError, ValueError):
+        return str(template)

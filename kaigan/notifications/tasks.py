@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from kaigan.notifications.services import notification_email_send
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def notification_email_task(notification_id: int) -> bool:
+    return notification_email_send(notification_id=notification_id)

@@ -1,0 +1,31 @@
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from kaigan import views
+
+# The admin signs in through allauth: one login page, with its rate limits.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = _("Kaigan · project managers")
+admin.site.site_title = _("Kaigan admin")
+admin.site.index_title = _("Workplace")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz/", views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("notifications/", include("kaigan.notifications.urls")),
+    path("expert/", include("experts.urls")),
+    path("briefs/", include("marketplace.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("kaigan.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema"),
+        name="api-docs",
+    ),
+]

@@ -1,0 +1,22 @@
+from django.shortcuts import redirect, render
+
+from kaigan.accounts.services import user_home_url
+
+
+def home(request):
+    """The landing page: what Kaigan is; signed-in people go on to their own workplace."""
+    if request.user.is_authenticated and request.GET.get("stay") is None:
+        target = user_home_url(user=request.user)
+        if target != request.path:
+            return redirect(target)
+    return render(request, "home.html")
+
+
+def healthz(request):
+    """Liveness for the container health check: the database answers."""
+    from django.db import connection
+    from django.http import JsonResponse
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

@@ -1,0 +1,77 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from experts.models import Tag
+from experts.selectors import tag_list
+from marketplace.models import BUDGET_MAX, BUDGET_MIN, Brief, Startup
+
+
+class TagChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Tag):
+        return obj.display_name
+
+
+class BriefForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=120)
+    description = forms.CharField(
+        label=_("What do you need?"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("The goal, the audience, what you already have, what good looks like."),
+    )
+    tag = TagChoiceField(
+        label=_("The one skill this needs"),
+        queryset=Tag.objects.none(),
+        to_field_name="slug",
+        widget=forms.RadioSelect,
+        empty_label=None,
+    )
+    budget_min = forms.IntegerField(
+        label=_("Budget from (CNY)"), min_value=BUDGET_MIN, max_value=BUDGET_MAX
+    )
+    budget_max = forms.IntegerField(
+        label=_("Budget up to (CNY)"), min_value=BUDGET_MIN, max_value=BUDGET_MAX
+    )
+    deadline = forms.DateField(label=_("Deadline"), widget=forms.DateInput(attrs={"type": "date"}))
+    campaign = forms.CharField(
+        label=_("Campaign (optional)"),
+        max_length=60,
+        required=False,
+        help_text=_("Group several briefs of one launch under one name."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tag"].queryset = tag_list()
+
+    def clean(self):
+        cleaned = super().clean()
+        low, high = cleaned.get("budget_min"), cleaned.get("budget_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("budget_max", _("The upper budget must not be below the lower one."))
+        return cleaned
+
+    @classmethod
+    def initial_for(cls, brief: Brief) -> dict:
+        return {
+            "title": brief.title,
+            "description": brief.description,
+            "tag": brief.tag.slug,
+            "budget_min": brief.budget_min,
+            "budget_max": brief.budget_max,
+            "deadline": brief.deadline,
+            "campaign": brief.campaign.name if brief.campaign else "",
+            "version": brief.version,
+        }
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label=_("Why (optional)"), max_length=500, required=False)
+
+
+class StartupProfileForm(forms.ModelForm):
+    class Meta:
+        model = Startup
+        fields = ["company_name", "stage", "industry", "city", "website", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}

@@ -1,0 +1,267 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from experts.models import Expert, Tag
+
+BUDGET_MIN = 500
+BUDGET_MAX = 10_000_000
+
+
+class Startup(models.Model):
+    class Stage(models.TextChoices):
+        IDEA = "idea", _("Idea")
+        ANGEL = "angel", _("Angel")
+        PRE_A = "pre_a", _("Pre-A")
+        A = "a", _("Series A")
+        B_PLUS = "b_plus", _("Series B and later")
+
+    owner = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="startup",
+    )
+    company_name = models.CharField(_("company name"), max_length=80, blank=True)
+    stage = models.CharField(
+        _("funding stage"), max_length=16, choices=Stage.choices, default=Stage.IDEA
+    )
+    industry = models.CharField(_("industry"), max_length=60, blank=True)
+    city = models.CharField(_("city"), max_length=40, blank=True)
+    website = models.URLField(_("website"), max_length=200, blank=True)
+    description = models.TextField(_("about the company"), max_length=2000, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("startup")
+        verbose_name_plural = _("startups")
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.company_name or self.owner.email
+
+    @property
+    def profile_complete(self) -> bool:
+        return bool(self.company_name and self.industry and self.city)
+
+
+class Campaign(models.Model):
+    """A name that groups a startup's briefs for several marketing steps."""
+
+    startup = models.ForeignKey(
+        Startup, verbose_name=_("startup"), on_delete=models.PROTECT, related_name="campaigns"
+    )
+    name = models.CharField(_("campaign"), max_length=60)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["startup", "name"], name="campaign_unique_name")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Brief(models.Model):
+    """What a startup needs done, by one expert of one tag."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        AWAITING_APPROVAL = "awaiting_approval", _("Awaiting PM approval")
+        AWAITING_EXPERT = "awaiting_expert", _("Awaiting the expert")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DELIVERED = "delivered", _("Delivered")
+        COMPLETED = "completed", _("Completed")
+        REMATCHING = "rematching", _("Re-matching")
+        NEEDS_ATTENTION = "needs_attention", _("Needs attention")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    #: Statuses in which the brief still takes a PM's time.
+    OPEN_STATUSES = (
+        Status.OPEN,
+        Status.AWAITING_APPROVAL,
+        Status.AWAITING_EXPERT,
+        Status.IN_PROGRESS,
+        Status.DELIVERED,
+        Status.REMATCHING,
+        Status.NEEDS_ATTENTION,
+    )
+    #: Statuses in which the startup may still edit the brief.
+    EDITABLE_STATUSES = (Status.OPEN, Status.AWAITING_APPROVAL, Status.NEEDS_ATTENTION)
+
+    startup = models.ForeignKey(
+        Startup, verbose_name=_("startup"), on_delete=models.PROTECT, related_name="briefs"
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="briefs",
+    )
+    title = models.CharField(_("title"), max_length=120)
+    description = models.TextField(_("description"), max_length=5000)
+    tag = models.ForeignKey(
+        Tag, verbose_name=_("tag needed"), on_delete=models.PROTECT, related_name="briefs"
+    )
+    budget_min = models.PositiveIntegerField(
+        _("budget from (CNY)"),
+        validators=[MinValueValidator(BUDGET_MIN), MaxValueValidator(BUDGET_MAX)],
+    )
+    budget_max = models.PositiveIntegerField(
+        _("budget up to (CNY)"),
+        validators=[MinValueValidator(BUDGET_MIN), MaxValueValidator(BUDGET_MAX)],
+    )
+    deadline = models.DateField(_("deadline"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.OPEN
+    )
+    pm = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("project manager"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="managed_briefs",
+    )
+    rematch_count = models.PositiveSmallIntegerField(_("re-matches"), default=0)
+    rematch_started_at = models.DateTimeField(_("re-match started"), null=True, blank=True)
+    match_round = models.PositiveSmallIntegerField(_("matching round"), default=0)
+    # Bumped on every edit: a form or client that sends an older version gets a conflict.
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("posted at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    status_changed_at = models.DateTimeField(_("status changed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("brief")
+        verbose_name_plural = _("briefs")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(budget_min__lte=models.F("budget_max")),
+                name="brief_budget_order",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(budget_min__gte=BUDGET_MIN, budget_max__lte=BUDGET_MAX),
+                name="brief_budget_range",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["startup", "-created_at", "-id"], name="brief_startup_idx"),
+            models.Index(fields=["pm", "status"], name="brief_pm_status_idx"),
+            models.Index(fields=["status", "status_changed_at"], name="brief_status_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE_STATUSES
+
+
+class BriefEvent(models.Model):
+    """The audit record of one status change: who, when, from, to, why."""
+
+    brief = models.ForeignKey(
+        Brief, verbose_name=_("brief"), on_delete=models.PROTECT, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    from_status = models.CharField(
+        _("from"), max_length=20, choices=Brief.Status.choices, blank=True
+    )
+    to_status = models.CharField(_("to"), max_length=20, choices=Brief.Status.choices)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("brief event")
+        verbose_name_plural = _("brief events")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["brief", "created_at"], name="briefevent_brief_idx")]
+
+    def __str__(self):
+        return f"{self.brief_id}: {self.from_status or '-'} → {self.to_status}"
+
+
+class Match(models.Model):
+    """A ranked proposal of one expert for one brief, and what became of it."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed")
+        APPROVED = "approved", _("Approved, invited")
+        REJECTED = "rejected", _("Rejected by PM")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined by expert")
+        EXPIRED = "expired", _("Invitation expired")
+        REPLACED = "replaced", _("Replaced")
+        COMPLETED = "completed", _("Completed")
+
+    LIVE_STATUSES = (Status.APPROVED, Status.ACCEPTED)
+
+    brief = models.ForeignKey(
+        Brief, verbose_name=_("brief"), on_delete=models.PROTECT, related_name="matches"
+    )
+    expert = models.ForeignKey(
+        Expert, verbose_name=_("expert"), on_delete=models.PROTECT, related_name="matches"
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PROPOSED
+    )
+    round = models.PositiveSmallIntegerField(_("round"), default=1)
+    rank = models.PositiveSmallIntegerField(_("rank"))
+    score = models.FloatField(_("score"))
+    breakdown = models.JSONField(_("score breakdown"), default=dict)
+    pm_note = models.TextField(_("why this match"), max_length=1000, blank=True)
+    decision_reason = models.CharField(_("reason"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    invited_at = models.DateTimeField(_("invited at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("invitation expires"), null=True, blank=True)
+    responded_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("match")
+        verbose_name_plural = _("matches")
+        ordering = ["brief", "round", "rank"]
+        permissions = [("approve_match", _("Can approve or reject proposed matches"))]
+        constraints = [
+            # An expert once proposed for a brief is never proposed for it again.
+            models.UniqueConstraint(fields=["brief", "expert"], name="match_once_per_brief"),
+            # At most one live (approved or accepted) match per brief.
+            models.UniqueConstraint(
+                fields=["brief"],
+                condition=models.Q(status__in=["approved", "accepted"]),
+                name="match_one_live_per_brief",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(score__gte=0, score__lte=1), name="match_score_unit"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["expert", "status"], name="match_expert_status_idx"),
+            models.Index(
+                fields=["expires_at"],
+                name="match_invitation_expiry_idx",
+                condition=models.Q(status="approved"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.brief_id} × {self.expert_id} ({self.status})"

@@ -1,0 +1,281 @@
+"""Writes on startups, briefs and matches; the brief's state machine lives here.
+
+Every status change of a brief goes through `brief_transition`, which checks the move against
+the lifecycle (ARCHITECTURE.md), writes a `BriefEvent` and sends the notifications that go with
+the new status (stored now, mailed after commit).
+"""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from experts.models import Tag
+from kaigan.accounts.models import User
+from kaigan.errors import Conflict, InvalidTransition, NotAllowed
+from kaigan.notifications.services import notify
+from marketplace.models import Brief, BriefEvent, Campaign, Match, Startup
+
+S = Brief.Status
+
+#: The lifecycle: which status may follow which.
+TRANSITIONS: dict[str, set[str]] = {
+    S.OPEN: {S.AWAITING_APPROVAL, S.NEEDS_ATTENTION, S.CANCELLED},
+    S.AWAITING_APPROVAL: {S.AWAITING_EXPERT, S.NEEDS_ATTENTION, S.CANCELLED},
+    S.AWAITING_EXPERT: {S.IN_PROGRESS, S.REMATCHING, S.CANCELLED},
+    S.IN_PROGRESS: {S.DELIVERED, S.REMATCHING},
+    S.DELIVERED: {S.COMPLETED, S.REMATCHING},
+    S.REMATCHING: {S.AWAITING_APPROVAL, S.NEEDS_ATTENTION, S.CANCELLED},
+    S.NEEDS_ATTENTION: {S.AWAITING_APPROVAL, S.AWAITING_EXPERT, S.REMATCHING, S.CANCELLED},
+    S.COMPLETED: set(),
+    S.CANCELLED: set(),
+}
+CANCELLABLE = (S.OPEN, S.AWAITING_APPROVAL, S.AWAITING_EXPERT, S.REMATCHING, S.NEEDS_ATTENTION)
+
+#: Who hears of a new status, and with which message.
+_NOTIFY_ON: dict[str, tuple[str, str]] = {
+    S.AWAITING_APPROVAL: ("pm", "brief_proposals_ready"),
+    S.NEEDS_ATTENTION: ("pm", "brief_needs_attention"),
+    S.AWAITING_EXPERT: ("startup", "match_approved"),
+    S.DELIVERED: ("startup", "work_delivered"),
+    S.REMATCHING: ("pm", "rematch_started"),
+    S.CANCELLED: ("pm", "brief_cancelled"),
+}
+
+BRIEF_EDITABLE_FIELDS = ("title", "description", "tag", "budget_min", "budget_max", "deadline")
+
+
+# --- startups -------------------------------------------------------------------------------
+
+
+def startup_create(*, user) -> Startup:
+    startup, _created = Startup.objects.get_or_create(owner=user)
+    return startup
+
+
+@transaction.atomic
+def startup_update(*, startup_id: int, data: dict) -> Startup:
+    startup = Startup.objects.select_for_update().get(pk=startup_id)
+    allowed = {"company_name", "stage", "industry", "city", "website", "description"}
+    for name, value in data.items():
+        if name not in allowed:
+            raise ValidationError({name: _("This field cannot be changed.")})
+        setattr(startup, name, value)
+    startup.full_clean(exclude=["owner"])
+    startup.save(update_fields=[*data.keys(), "updated_at"])
+    return startup
+
+
+# --- briefs ---------------------------------------------------------------------------------
+
+
+def brief_url(brief: Brief) -> str:
+    return reverse("marketplace:brief_detail", args=[brief.pk])
+
+
+def brief_lock(*, brief_id: int) -> Brief:
+    """Lock the brief row; every workflow that changes a brief takes this lock first."""
+    return Brief.objects.select_for_update().get(pk=brief_id)
+
+
+def brief_transition(*, brief: Brief, to: str, actor=None, reason: str = "") -> BriefEvent:
+    """Move the brief to `to` if the lifecycle allows it. The caller holds the brief lock."""
+    current = brief.status
+    if to not in TRANSITIONS[current]:
+        raise InvalidTransition(
+            _("A brief that is “%(current)s” cannot become “%(to)s”.")
+            % {"current": S(current).label, "to": S(to).label}
+        )
+    now = timezone.now()
+    brief.status = to
+    brief.status_changed_at = now
+    brief.save(update_fields=["status", "status_changed_at", "updated_at"])
+    event = BriefEvent.objects.create(
+        brief=brief,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        from_status=current,
+        to_status=to,
+        reason=reason[:500],
+    )
+    audience, kind = _NOTIFY_ON.get(to, (None, None))
+    if audience == "pm":
+        recipients = [brief.pm] if brief.pm_id else _superusers()
+    elif audience == "startup":
+        recipients = [brief.startup.owner]
+    else:
+        recipients = []
+    if recipients and kind:
+        notify(
+            recipients=recipients, kind=kind, params={"brief": brief.title}, url=brief_url(brief)
+        )
+    return event
+
+
+def _superusers():
+    return list(User.objects.filter(is_superuser=True, is_active=True).order_by("pk"))
+
+
+def _campaign_for(startup: Startup, name: str | None) -> Campaign | None:
+    name = (name or "").strip()
+    if not name:
+        return None
+    if len(name) > 60:
+        raise ValidationError({"campaign": _("At most 60 characters.")})
+    campaign, _created = Campaign.objects.get_or_create(startup=startup, name=name)
+    return campaign
+
+
+def _brief_check(brief: Brief, *, today: date | None = None) -> None:
+    errors = {}
+    today = today or timezone.localdate()
+    if brief.deadline is not None and brief.deadline <= today:
+        errors["deadline"] = [_("The deadline must be a future date.")]
+    if (
+        brief.budget_min is not None
+        and brief.budget_max is not None
+        and brief.budget_min > brief.budget_max
+    ):
+        errors["budget_max"] = [_("The upper budget must not be below the lower one.")]
+    try:
+        brief.full_clean(exclude=["startup", "pm", "campaign"])
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _tag_for(slug_or_tag) -> Tag:
+    if isinstance(slug_or_tag, Tag):
+        return slug_or_tag
+    tag = Tag.objects.filter(slug=slug_or_tag, is_active=True).first()
+    if tag is None:
+        raise ValidationError(
+            {"tag": _("Unknown tag “%(slug)s”.") % {"slug": str(slug_or_tag)[:40]}}
+        )
+    return tag
+
+
+def brief_create(
+    *,
+    startup: Startup,
+    actor,
+    title: str,
+    description: str,
+    tag,
+    budget_min: int,
+    budget_max: int,
+    deadline: date,
+    campaign: str | None = None,
+) -> Brief:
+    """Store a new open brief with its first audit record. Run inside the caller's transaction."""
+    brief = Brief(
+        startup=startup,
+        title=(title or "").strip(),
+        description=(description or "").strip(),
+        tag=_tag_for(tag),
+        budget_min=budget_min,
+        budget_max=budget_max,
+        deadline=deadline,
+        status=S.OPEN,
+    )
+    _brief_check(brief)
+    brief.campaign = _campaign_for(startup, campaign)
+    brief.save()
+    BriefEvent.objects.create(brief=brief, actor=actor, from_status="", to_status=S.OPEN)
+    return brief
+
+
+def brief_assign_pm(*, brief: Brief, pm_user) -> None:
+    brief.pm = pm_user
+    brief.save(update_fields=["pm", "updated_at"])
+    notify(
+        recipients=[pm_user],
+        kind="brief_assigned",
+        params={"brief": brief.title},
+        url=reverse("admin:marketplace_brief_change", args=[brief.pk]),
+    )
+
+
+def brief_notify_unassigned(*, brief: Brief) -> None:
+    notify(
+        recipients=_superusers(),
+        kind="brief_unassigned",
+        params={"brief": brief.title},
+        url=reverse("admin:marketplace_brief_change", args=[brief.pk]),
+    )
+
+
+@transaction.atomic
+def brief_update(*, brief_id: int, actor, data: dict, version: int | None = None) -> Brief:
+    """Edit a brief while it is editable; an outdated `version` is a conflict, not an overwrite."""
+    brief = brief_lock(brief_id=brief_id)
+    if version is not None and version != brief.version:
+        raise Conflict(
+            _("This brief was changed meanwhile. Reload it to see the latest version."),
+            fields={"version": [_("Outdated version.")]},
+        )
+    if not brief.is_editable:
+        raise InvalidTransition(
+            _("A brief that is “%(status)s” can no longer be edited.")
+            % {"status": brief.get_status_display()}
+        )
+    changed = []
+    for name, value in data.items():
+        if name == "campaign":
+            brief.campaign = _campaign_for(brief.startup, value)
+            changed.append("campaign")
+            continue
+        if name not in BRIEF_EDITABLE_FIELDS:
+            raise ValidationError({name: _("This field cannot be changed.")})
+        if name == "tag":
+            value = _tag_for(value)
+            if value.pk != brief.tag_id and brief.status == S.AWAITING_APPROVAL:
+                raise InvalidTransition(
+                    _("The tag cannot change while proposals are being reviewed."),
+                    fields={"tag": [_("Locked while proposals are under review.")]},
+                )
+        if isinstance(value, str):
+            value = value.strip()
+        setattr(brief, name, value)
+        changed.append(name)
+    if "deadline" in changed:
+        _brief_check(brief)
+    else:
+        _brief_check(brief, today=date.min)
+    brief.version = F("version") + 1
+    brief.save(update_fields=[*changed, "version", "updated_at"])
+    brief.refresh_from_db()
+    return brief
+
+
+@transaction.atomic
+def brief_cancel(*, brief_id: int, actor, reason: str = "") -> Brief:
+    """The startup withdraws a brief before work starts; open proposals are withdrawn."""
+    from experts.services import expert_adjust_counters
+
+    brief = brief_lock(brief_id=brief_id)
+    if brief.status not in CANCELLABLE:
+        raise InvalidTransition(
+            _("A brief that is “%(status)s” cannot be cancelled.")
+            % {"status": brief.get_status_display()}
+        )
+    now = timezone.now()
+    for match in brief.matches.filter(status__in=[Match.Status.PROPOSED, Match.Status.APPROVED]):
+        if match.status == Match.Status.APPROVED:
+            expert_adjust_counters(expert_id=match.expert_id, pending_invitations=-1)
+        match.status = Match.Status.WITHDRAWN
+        match.decided_at = now
+        match.decision_reason = _("The brief was cancelled.")
+        match.save(update_fields=["status", "decided_at", "decision_reason"])
+    brief_transition(brief=brief, to=S.CANCELLED, actor=actor, reason=reason)
+    return brief
+
+
+def brief_check_owner(*, brief: Brief, user) -> None:
+    if brief.startup.owner_id != user.pk:
+        raise NotAllowed(_("Only the startup that posted this brief can do this."))

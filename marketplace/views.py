@@ -1,0 +1,150 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from experts.selectors import tag_list
+from kaigan.accounts.models import User
+from kaigan.errors import ApplicationError
+from kaigan.forms import add_service_errors
+from marketplace import selectors, services
+from marketplace.access import access_brief
+from marketplace.forms import BriefForm, CancelForm, StartupProfileForm
+from projects.services import brief_submit
+
+
+def _my_startup(request):
+    startup = selectors.startup_for(user=request.user)
+    if startup is None or request.user.role != User.Role.STARTUP:
+        raise PermissionDenied
+    return startup
+
+
+@login_required
+def brief_list(request):
+    startup = _my_startup(request)
+    briefs = selectors.brief_list_for(user=request.user).order_by("-created_at", "-id")
+    status = request.GET.get("status")
+    if status:
+        briefs = briefs.filter(status=status)
+    page = Paginator(briefs, 10).get_page(request.GET.get("page"))
+    return render(
+        request, "marketplace/brief_list.html", {"page": page, "startup": startup, "status": status}
+    )
+
+
+@login_required
+def brief_create(request):
+    startup = _my_startup(request)
+    form = BriefForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        try:
+            brief = brief_submit(startup=startup, actor=request.user, **data)
+        except (ValidationError, ApplicationError) as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Your brief is posted. A project manager will follow it."))
+            return redirect("marketplace:brief_detail", pk=brief.pk)
+    return render(
+        request,
+        "marketplace/brief_form.html",
+        {"form": form, "tags": tag_list(), "campaigns": startup.campaigns.all()},
+    )
+
+
+@login_required
+def brief_detail(request, pk):
+    _my_startup(request)
+    brief = access_brief(request.user, pk)
+    context = {
+        "brief": brief,
+        "timeline": selectors.brief_timeline(brief),
+        "live_match": selectors.live_match(brief),
+        "cancel_form": CancelForm(),
+        "cancellable": brief.status in services.CANCELLABLE,
+    }
+    context.update(_detail_extras(request, brief))
+    return render(request, "marketplace/brief_detail.html", context)
+
+
+def _detail_extras(request, brief) -> dict:
+    """Hook for later steps of the journey (delivery, feedback, quotes)."""
+    from projects.views import brief_detail_context
+
+    return brief_detail_context(request, brief)
+
+
+@login_required
+def brief_edit(request, pk):
+    _my_startup(request)
+    brief = access_brief(request.user, pk)
+    if not brief.is_editable:
+        messages.error(request, _("This brief can no longer be edited."))
+        return redirect("marketplace:brief_detail", pk=brief.pk)
+    form = BriefForm(request.POST or None, initial=BriefForm.initial_for(brief))
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        try:
+            services.brief_update(
+                brief_id=brief.pk,
+                actor=request.user,
+                data=data,
+                version=form.cleaned_data.get("version"),
+            )
+        except (ValidationError, ApplicationError) as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Your changes are saved."))
+            return redirect("marketplace:brief_detail", pk=brief.pk)
+    return render(
+        request,
+        "marketplace/brief_form.html",
+        {
+            "form": form,
+            "brief": brief,
+            "tags": tag_list(),
+            "campaigns": brief.startup.campaigns.all(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def brief_cancel(request, pk):
+    _my_startup(request)
+    brief = access_brief(request.user, pk)
+    form = CancelForm(request.POST)
+    if form.is_valid():
+        try:
+            services.brief_cancel(
+                brief_id=brief.pk, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The brief is cancelled."))
+    else:
+        messages.error(request, _("The reason is too long."))
+    return redirect("marketplace:brief_detail", pk=brief.pk)
+
+
+@login_required
+def startup_profile(request):
+    startup = _my_startup(request)
+    form = StartupProfileForm(request.POST or None, instance=startup)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.startup_update(
+                startup_id=startup.pk,
+                data={name: form.cleaned_data[name] for name in form.Meta.fields},
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Your company profile is saved."))
+            return redirect("marketplace:brief_list")
+    return render(request, "marketplace/startup_profile.html", {"form": form})

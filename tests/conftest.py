@@ -1,0 +1,196 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from kaigan.celery import app as celery_app
+from tests import factories
+
+ROOT = Path(__file__).resolve().parent.parent
+REDIS_URL = os.environ.get("REDIS_URL", "")
+
+
+@pytest.fixture(autouse=True)
+def _media_and_language(settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def startup(db):
+    return factories.StartupFactory()
+
+
+@pytest.fixture
+def other_startup(db):
+    return factories.StartupFactory()
+
+
+@pytest.fixture
+def expert(db):
+    return factories.ExpertFactory()
+
+
+@pytest.fixture
+def pm(db):
+    from projects.services import pm_group_ensure
+
+    profile = factories.ProjectManagerFactory()
+    profile.user.groups.add(pm_group_ensure())
+    return profile.user
+
+
+@pytest.fixture
+def superuser(db):
+    return factories.UserFactory(
+        role="admin", is_staff=True, is_superuser=True, email="root@example.com"
+    )
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+def _database_url() -> str:
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("a real worker needs a database it can share (PostgreSQL)")
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return (
+        f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+        f"/{db['NAME']}"
+    )
+
+
+class Worker:
+    """A `celery -A kaigan worker` process on a private queue, started and stopped by a test."""
+
+    def __init__(self, queue: str, env: dict, concurrency: int = 1):
+        self.queue = queue
+        self.env = env
+        self.concurrency = concurrency
+        self.proc: subprocess.Popen | None = None
+        self.log = ROOT / "tests" / "artifacts" / f"worker-{queue}.log"
+
+    def start(self, timeout: float = 30.0) -> "Worker":
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        self._logfile = open(self.log, "ab")  # noqa: SIM115  (closed in stop())
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "kaigan",
+                "worker",
+                "-Q",
+                self.queue,
+                "-n",
+                f"{self.queue}@127.0.0.1",
+                "--concurrency",
+                str(self.concurrency),
+                "--pool",
+                "prefork",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel",
+                "INFO",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._logfile,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited early; see {self.log}")
+            replies = celery_app.control.ping(
+                destination=[f"{self.queue}@127.0.0.1"], timeout=0.5
+            )
+            if replies:
+                return self
+        raise RuntimeError(f"worker did not answer within {timeout}s; see {self.log}")
+
+    def child_pids(self) -> list[int]:
+        out = subprocess.run(
+            ["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True, check=False
+        )
+        return [int(pid) for pid in out.stdout.split()]
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+        if getattr(self, "_logfile", None):
+            self._logfile.close()
+
+
+@pytest.fixture
+def celery_queue():
+    """This test run's private queue (see settings.test), with eager mode off meanwhile."""
+    queue = celery_app.conf.task_default_queue
+    celery_app.conf.task_always_eager = False
+    yield queue
+    celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def worker_factory(transactional_db, celery_queue):
+    """Start real Celery workers (needs REDIS_URL and PostgreSQL); each is stopped afterwards."""
+    if not REDIS_URL:
+        pytest.skip("REDIS_URL is not set: no real broker for a worker")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "kaigan.settings.test",
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": REDIS_URL,
+        "CELERY_QUEUE": celery_queue,
+        "CONN_MAX_AGE": "0",
+    }
+    workers: list[Worker] = []
+
+    def start(concurrency: int = 1, **extra_env) -> Worker:
+        worker = Worker(celery_queue, {**env, **extra_env}, concurrency=concurrency)
+        workers.append(worker)
+        return worker.start()
+
+    yield start
+    for worker in workers:
+        worker.stop()
+    _purge(celery_queue)
+
+
+def _purge(queue: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=2)
+    try:
+        client.delete(queue, f"{queue}\x06\x163", f"{queue}\x06\x166", f"{queue}\x06\x169")
+    except redis.RedisError:
+        pass
+
+
+@pytest.fixture
+def live_settings():
+    return settings
