@@ -73,14 +73,14 @@ def expert_update(*, expert_id: int, data: dict) -> Expert:
         data = {**data, "portfolio_links": portfolio_links_clean(data["portfolio_links"])}
     for name, value in data.items():
         setattr(expert, name, value)
-    expert.full_clean(exclude=["user", "tag"])
-    if expert.capacity < expert.active_load:
+    if expert.capacity is not None and expert.capacity < expert.active_load:
         raise ValidationError(
             {
                 "capacity": _("You have %(load)d engagements running; capacity cannot be lower.")
                 % {"load": expert.active_load}
             }
         )
+    expert.full_clean(exclude=["user", "tag"])
     expert.last_active_at = timezone.now()
     expert.save(update_fields=[*data.keys(), "last_active_at", "updated_at"])
     return expert_refresh_rank_base(expert_id=expert.pk)

@@ -1,3 +1,4 @@
+import contextlib
 import os
 import signal
 import subprocess
@@ -121,9 +122,7 @@ class Worker:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"worker exited early; see {self.log}")
-            replies = celery_app.control.ping(
-                destination=[f"{self.queue}@127.0.0.1"], timeout=0.5
-            )
+            replies = celery_app.control.ping(destination=[f"{self.queue}@127.0.0.1"], timeout=0.5)
             if replies:
                 return self
         raise RuntimeError(f"worker did not answer within {timeout}s; see {self.log}")
@@ -185,10 +184,8 @@ def _purge(queue: str) -> None:
     import redis
 
     client = redis.Redis.from_url(REDIS_URL, socket_timeout=2)
-    try:
+    with contextlib.suppress(redis.RedisError):
         client.delete(queue, f"{queue}\x06\x163", f"{queue}\x06\x166", f"{queue}\x06\x169")
-    except redis.RedisError:
-        pass
 
 
 @pytest.fixture

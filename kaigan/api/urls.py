@@ -5,4 +5,5 @@ from kaigan.api.auth import TokenApi
 urlpatterns = [
     path("auth/token/", TokenApi.as_view(), name="api-token"),
     path("", include("experts.api.urls")),
+    path("", include("marketplace.api.urls")),
 ]

@@ -180,7 +180,6 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE: dict = {}
 
 
-
 def mailers_from_env(default_backend: str) -> dict:
     """Django 6.1 mailers: the backend from EMAIL_BACKEND, SMTP options from EMAIL_*."""
     backend = env.str("EMAIL_BACKEND", default=default_backend)
@@ -226,8 +225,9 @@ ACCOUNT_RATE_LIMITS = {
 # Django REST framework: deny by default, one error shape, paginated lists.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first: an anonymous request then gets 401 with `WWW-Authenticate: Token`.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "kaigan.api.pagination.PageNumberPagination",

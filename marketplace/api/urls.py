@@ -1,0 +1,10 @@
+from django.urls import path
+
+from marketplace.api import views
+
+urlpatterns = [
+    path("briefs/", views.BriefListApi.as_view(), name="api-briefs"),
+    path("briefs/<int:pk>/", views.BriefDetailApi.as_view(), name="api-brief"),
+    path("briefs/<int:pk>/cancel/", views.BriefCancelApi.as_view(), name="api-brief-cancel"),
+    path("briefs/<int:pk>/matches/", views.BriefMatchListApi.as_view(), name="api-brief-matches"),
+]
