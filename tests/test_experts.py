@@ -23,7 +23,9 @@ def test_taxonomy_has_at_least_15_tags_across_stages():
                  "community-ops", "kol-cooperation", "event-planning", "video-production",
                  "photography", "web-landing", "growth-ads", "crisis-pr"):  # fmt: skip
         tag = Tag.objects.get(slug=slug)
-        assert tag.name and tag.name_en and len(tag.description) > 10
+        assert tag.name
+        assert tag.name_en
+        assert len(tag.description) > 10
 
 
 def test_tag_list_api_is_public_and_ordered(api_client):
@@ -107,7 +109,8 @@ def test_claim_tag_sets_the_one_tag_and_records_history():
     first = client.put("/api/v1/experts/me/tag/", {"tag": "naming"}, format="json")
     second = client.put("/api/v1/experts/me/tag/", {"tag": "visual-identity"}, format="json")
 
-    assert first.status_code == 200 and second.status_code == 200
+    assert first.status_code == 200
+    assert second.status_code == 200
     assert second.json()["tag"] == "visual-identity"
     expert.refresh_from_db()
     assert expert.tag.slug == "visual-identity"
@@ -294,7 +297,8 @@ def test_pm_sees_the_tag_history_in_the_admin(client, pm):
     response = client.get(reverse("admin:experts_expert_change", args=[expert.pk]))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "品牌命名" in html and "商业摄影" in html
+    assert "品牌命名" in html
+    assert "商业摄影" in html
     # PMs may read but not change experts or tags.
     assert (
         client.post(reverse("admin:experts_expert_change", args=[expert.pk]), {}).status_code == 403

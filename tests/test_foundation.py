@@ -88,7 +88,8 @@ def test_createpm_makes_a_staff_user_who_can_log_in_to_the_admin(client):
     call_command("createpm", email="PM@Example.com", password=PASSWORD)
 
     user = User.objects.get(email="pm@example.com")
-    assert user.is_staff and not user.is_superuser
+    assert user.is_staff
+    assert not user.is_superuser
     assert user.role == User.Role.PM
     assert user.pm_profile.is_active
     assert list(user.groups.values_list("name", flat=True)) == [PM_GROUP]

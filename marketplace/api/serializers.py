@@ -12,7 +12,7 @@ class PersonSerializer(serializers.Serializer):
 class ExpertRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     display_name = serializers.CharField()
-    tag = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    tag = serializers.CharField(source="tag.slug", allow_null=True, default=None)
 
 
 class BriefOutputSerializer(serializers.ModelSerializer):

@@ -120,6 +120,7 @@ class BriefCancelApi(APIView):
 
 class BriefMatchListApi(GenericAPIView):
     serializer_class = MatchOutputSerializer
+    queryset = Match.objects.none()
 
     @extend_schema(
         responses=MatchOutputSerializer(many=True),
