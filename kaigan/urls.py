@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("notifications/", include("kaigan.notifications.urls")),
+    path("", include("projects.urls")),
     path("expert/", include("experts.urls")),
     path("briefs/", include("marketplace.urls")),
     path("admin/", admin.site.urls),

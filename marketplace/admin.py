@@ -1,6 +1,49 @@
-from django.contrib import admin
+"""The PM's workplace: a brief queue, ranked proposals with their reasons, and the decisions.
 
+Every decision calls a service; the admin only parses the form and reports the outcome.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from experts.models import Expert
+from kaigan.errors import ApplicationError
+from marketplace import services
 from marketplace.models import Brief, BriefEvent, Campaign, Match, Startup
+
+S = Brief.Status
+
+BREAKDOWN_LABELS = {
+    "rating": gettext_lazy("rating"),
+    "experience": gettext_lazy("experience"),
+    "free_capacity": gettext_lazy("free capacity"),
+    "activity": gettext_lazy("recent activity"),
+    "newcomer": gettext_lazy("newcomer bonus"),
+    "rate_fit": gettext_lazy("day rate fits the budget"),
+}
+
+
+def breakdown_in_words(match: Match) -> str:
+    parts = match.breakdown or {}
+    if parts.get("picked_by_pm"):
+        return _("Picked by hand by the PM.")
+    ranked = sorted(
+        ((key, value) for key, value in parts.items() if key in BREAKDOWN_LABELS),
+        key=lambda item: -item[1],
+    )
+    words = ", ".join(f"{BREAKDOWN_LABELS[key]} +{value:.2f}" for key, value in ranked)
+    if "rating_avg" in parts:
+        words += " · " + _("Bayesian rating %(r)s") % {"r": parts["rating_avg"]}
+    return words
 
 
 class NoDeleteAdmin(admin.ModelAdmin):
@@ -8,6 +51,12 @@ class NoDeleteAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def _error_message(exc) -> str:
+    if isinstance(exc, ApplicationError):
+        return str(exc.message)
+    return " ".join(exc.messages)
 
 
 @admin.register(Startup)
@@ -32,19 +81,145 @@ class BriefEventInline(admin.TabularInline):
     fields = ["created_at", "from_status", "to_status", "actor", "reason"]
     readonly_fields = fields
     can_delete = False
+    verbose_name_plural = gettext_lazy("audit history")
 
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class MatchInline(admin.TabularInline):
+    model = Match
+    extra = 0
+    can_delete = False
+    ordering = ["round", "rank"]
+    fields = [
+        "round",
+        "rank",
+        "expert_link",
+        "status",
+        "score_display",
+        "why",
+        "expert_rating",
+        "expert_load",
+        "expert_day_rate",
+        "decide",
+    ]
+    readonly_fields = fields
+    verbose_name_plural = gettext_lazy("ranked proposals")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("expert__tag", "expert__user")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("expert"))
+    def expert_link(self, match):
+        url = reverse("admin:experts_expert_change", args=[match.expert_id])
+        return format_html('<a href="{}">{}</a>', url, match.expert.display_name)
+
+    @admin.display(description=gettext_lazy("score"))
+    def score_display(self, match):
+        return f"{match.score:.3f}"
+
+    @admin.display(description=gettext_lazy("why this rank"))
+    def why(self, match):
+        return breakdown_in_words(match)
+
+    @admin.display(description=gettext_lazy("rating"))
+    def expert_rating(self, match):
+        expert = match.expert
+        return f"{expert.rating_avg} ({expert.rating_count})" if expert.rating_count else "—"
+
+    @admin.display(description=gettext_lazy("load"))
+    def expert_load(self, match):
+        return f"{match.expert.active_load}/{match.expert.capacity}"
+
+    @admin.display(description=gettext_lazy("day rate"))
+    def expert_day_rate(self, match):
+        return f"¥{match.expert.day_rate}" if match.expert.day_rate else "—"
+
+    @admin.display(description=gettext_lazy("decide"))
+    def decide(self, match):
+        if match.status != Match.Status.PROPOSED:
+            return match.decision_reason or "—"
+        return format_html(
+            '<a class="button" href="{}">{}</a> <a class="button" href="{}">{}</a>',
+            reverse("admin:marketplace_match_approve", args=[match.pk]),
+            _("Approve"),
+            reverse("admin:marketplace_match_reject", args=[match.pk]),
+            _("Reject"),
+        )
+
+
+class ApproveForm(forms.Form):
+    note = forms.CharField(
+        label=gettext_lazy("Why this match (shown to the startup and the expert)"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=500)
+
+
+class PickForm(forms.Form):
+    expert = forms.ModelChoiceField(label=gettext_lazy("Expert"), queryset=Expert.objects.none())
+    note = forms.CharField(label=gettext_lazy("Why this match"), max_length=1000, required=False)
+
+    def __init__(self, *args, brief: Brief, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["expert"].queryset = (
+            Expert.objects.filter(tag_id=brief.tag_id, availability="available")
+            .exclude(matches__brief=brief)
+            .order_by("-rank_base", "id")
+        )
+
 
 @admin.register(Brief)
 class BriefAdmin(NoDeleteAdmin):
-    list_display = ["title", "startup", "tag", "status", "pm", "deadline", "created_at"]
-    list_filter = ["status", "tag"]
-    list_select_related = ["startup__owner", "tag", "pm"]
-    search_fields = ["title", "startup__company_name"]
-    readonly_fields = ["startup", "status", "created_at", "updated_at", "status_changed_at"]
-    inlines = [BriefEventInline]
+    list_display = [
+        "title",
+        "startup",
+        "tag",
+        "status_badge",
+        "waiting_since",
+        "rematch_count",
+        "promise",
+        "pm",
+    ]
+    list_filter = ["status", "tag", "tag__stage", "campaign"]
+    list_select_related = ["startup__owner", "tag", "pm", "campaign"]
+    search_fields = ["title", "startup__company_name", "campaign__name"]
+    ordering = ["status_changed_at"]
+    readonly_fields = [
+        "startup",
+        "campaign",
+        "title",
+        "description",
+        "tag",
+        "budget_min",
+        "budget_max",
+        "deadline",
+        "status",
+        "pm",
+        "rematch_count",
+        "rematch_started_at",
+        "match_round",
+        "created_at",
+        "status_changed_at",
+        "pm_tools",
+    ]
+    exclude = ["version"]
+    inlines = [MatchInline, BriefEventInline]
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
@@ -52,15 +227,334 @@ class BriefAdmin(NoDeleteAdmin):
             return qs
         return qs.filter(pm=request.user)
 
+    def has_add_permission(self, request):
+        return False  # startups post briefs
+
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.is_superuser:
+            # Superusers may reassign the PM; everything else stays as the startup wrote it.
+            return [f for f in self.readonly_fields if f != "pm"]
+        return self.readonly_fields
+
+    @admin.display(description=gettext_lazy("status"), ordering="status")
+    def status_badge(self, brief):
+        return format_html(
+            '<span class="badge status-{}">{}</span>', brief.status, brief.get_status_display()
+        )
+
+    @admin.display(description=gettext_lazy("in this status since"), ordering="status_changed_at")
+    def waiting_since(self, brief):
+        return timezone.localtime(brief.status_changed_at).strftime("%Y-%m-%d %H:%M")
+
+    @admin.display(description=gettext_lazy("re-match promise"))
+    def promise(self, brief):
+        if brief.status != S.REMATCHING or brief.rematch_promised_by is None:
+            return "—"
+        left = brief.rematch_promised_by - timezone.now()
+        hours = left.total_seconds() / 3600
+        css = "late" if hours < 0 else ("soon" if hours < 12 else "ok")
+        return format_html(
+            '<span class="promise {}">{}</span>', css, _("%(h).0f h left") % {"h": hours}
+        )
+
+    @admin.display(description=gettext_lazy("PM tools"))
+    def pm_tools(self, brief):
+        if brief.pk is None:
+            return "—"
+        links = []
+        if brief.status == S.NEEDS_ATTENTION:
+            links = [
+                (reverse("admin:marketplace_brief_rerun", args=[brief.pk]), _("Re-run matching")),
+                (reverse("admin:marketplace_brief_pick", args=[brief.pk]), _("Pick an expert")),
+                (
+                    reverse("admin:marketplace_brief_requeue", args=[brief.pk]),
+                    _("Requeue re-match"),
+                ),
+            ]
+        if not links:
+            return _("Nothing to do by hand in this status.")
+        return format_html_join(" ", '<a class="button" href="{}">{}</a>', links)
+
+    def get_urls(self):
+        extra = [
+            path(
+                "<int:pk>/rerun/",
+                self.admin_site.admin_view(self.rerun_view),
+                name="marketplace_brief_rerun",
+            ),
+            path(
+                "<int:pk>/pick/",
+                self.admin_site.admin_view(self.pick_view),
+                name="marketplace_brief_pick",
+            ),
+            path(
+                "<int:pk>/requeue/",
+                self.admin_site.admin_view(self.requeue_view),
+                name="marketplace_brief_requeue",
+            ),
+            path(
+                "dashboard/",
+                self.admin_site.admin_view(self.dashboard_view),
+                name="marketplace_brief_dashboard",
+            ),
+        ]
+        return extra + super().get_urls()
+
+    def _brief_for(self, request, pk) -> Brief:
+        brief = self.get_queryset(request).filter(pk=pk).first()
+        if brief is None or not self.has_change_permission(request, brief):
+            raise Http404
+        return brief
+
+    def _back(self, brief):
+        return HttpResponseRedirect(reverse("admin:marketplace_brief_change", args=[brief.pk]))
+
+    def _confirm(self, request, brief, *, title, form, button):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "brief": brief,
+            "form": form,
+            "button": button,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/kaigan/confirm.html", context)
+
+    def rerun_view(self, request, pk):
+        brief = self._brief_for(request, pk)
+        if request.method != "POST":
+            return self._confirm(
+                request, brief, title=_("Re-run matching"), form=None, button=_("Re-run")
+            )
+        try:
+            matches = services.brief_rerun_matching(brief_id=brief.pk, actor=request.user)
+        except (ApplicationError, ValidationError) as exc:
+            self.message_user(request, _error_message(exc), messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                _("%(n)d new proposals.") % {"n": len(matches)}
+                if matches
+                else _("Still nobody qualifies: pick an expert by hand."),
+                messages.SUCCESS if matches else messages.WARNING,
+            )
+        return self._back(brief)
+
+    def pick_view(self, request, pk):
+        brief = self._brief_for(request, pk)
+        form = PickForm(request.POST or None, brief=brief)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.match_pick(
+                    brief_id=brief.pk,
+                    expert_id=form.cleaned_data["expert"].pk,
+                    actor=request.user,
+                    note=form.cleaned_data["note"],
+                )
+            except (ApplicationError, ValidationError) as exc:
+                self.message_user(request, _error_message(exc), messages.ERROR)
+            else:
+                self.message_user(request, _("The expert is approved and invited."))
+                return self._back(brief)
+        return self._confirm(
+            request, brief, title=_("Pick an expert by hand"), form=form, button=_("Approve")
+        )
+
+    def requeue_view(self, request, pk):
+        from projects.services import rematch_requeue
+
+        brief = self._brief_for(request, pk)
+        if request.method != "POST":
+            return self._confirm(
+                request, brief, title=_("Requeue re-match"), form=None, button=_("Requeue")
+            )
+        try:
+            rematch_requeue(brief_id=brief.pk, actor=request.user)
+        except (ApplicationError, ValidationError) as exc:
+            self.message_user(request, _error_message(exc), messages.ERROR)
+        else:
+            self.message_user(request, _("Re-matching is queued again."))
+        return self._back(brief)
+
+    def dashboard_view(self, request):
+        from projects.selectors import pm_dashboard
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("My dashboard"),
+            "opts": self.model._meta,
+            **pm_dashboard(briefs=self.get_queryset(request)),
+        }
+        return TemplateResponse(request, "admin/kaigan/dashboard.html", context)
+
 
 @admin.register(Match)
 class MatchAdmin(NoDeleteAdmin):
-    list_display = ["brief", "expert", "status", "round", "rank", "score"]
+    list_display = ["brief", "expert", "status", "round", "rank", "score", "decided_at"]
     list_filter = ["status"]
     list_select_related = ["brief", "expert"]
+    search_fields = ["brief__title", "expert__display_name"]
+    readonly_fields = [
+        "brief",
+        "expert",
+        "status",
+        "round",
+        "rank",
+        "score",
+        "breakdown",
+        "pm_note",
+        "decision_reason",
+        "created_at",
+        "decided_at",
+        "invited_at",
+        "expires_at",
+        "responded_at",
+    ]
+    actions = ["approve_selected", "reject_selected"]
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         if request.user.is_superuser:
             return qs
         return qs.filter(brief__pm=request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_approve_permission(self, request):
+        return request.user.has_perm("marketplace.approve_match")
+
+    def _match_for(self, request, pk) -> Match:
+        match = self.get_queryset(request).select_related("brief", "expert").filter(pk=pk).first()
+        if match is None:
+            raise Http404
+        if not self.has_approve_permission(request):
+            raise PermissionDenied
+        return match
+
+    def get_urls(self):
+        extra = [
+            path(
+                "<int:pk>/approve/",
+                self.admin_site.admin_view(self.approve_view),
+                name="marketplace_match_approve",
+            ),
+            path(
+                "<int:pk>/reject/",
+                self.admin_site.admin_view(self.reject_view),
+                name="marketplace_match_reject",
+            ),
+        ]
+        return extra + super().get_urls()
+
+    def _page(self, request, match, *, title, form, button):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "brief": match.brief,
+            "match": match,
+            "why": breakdown_in_words(match),
+            "form": form,
+            "button": button,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/kaigan/confirm.html", context)
+
+    def _to_brief(self, match):
+        return HttpResponseRedirect(
+            reverse("admin:marketplace_brief_change", args=[match.brief_id])
+        )
+
+    def approve_view(self, request, pk):
+        match = self._match_for(request, pk)
+        form = ApproveForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.match_approve(
+                    match_id=match.pk, actor=request.user, note=form.cleaned_data["note"]
+                )
+            except (ApplicationError, ValidationError) as exc:
+                self.message_user(request, _error_message(exc), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("%(expert)s is approved and invited.") % {"expert": match.expert},
+                    messages.SUCCESS,
+                )
+            return self._to_brief(match)
+        return self._page(
+            request, match, title=_("Approve this match"), form=form, button=_("Approve")
+        )
+
+    def reject_view(self, request, pk):
+        match = self._match_for(request, pk)
+        form = RejectForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.match_reject(
+                    match_id=match.pk, actor=request.user, reason=form.cleaned_data["reason"]
+                )
+            except (ApplicationError, ValidationError) as exc:
+                self.message_user(request, _error_message(exc), messages.ERROR)
+            else:
+                self.message_user(request, _("The proposal is rejected."), messages.SUCCESS)
+            return self._to_brief(match)
+        return self._page(
+            request, match, title=_("Reject this match"), form=form, button=_("Reject")
+        )
+
+    @admin.action(
+        description=gettext_lazy("Approve the selected proposal"), permissions=["approve"]
+    )
+    def approve_selected(self, request, queryset):
+        self._each(
+            request, queryset, lambda m: services.match_approve(match_id=m.pk, actor=request.user)
+        )
+
+    @admin.action(
+        description=gettext_lazy("Reject the selected proposals (with a reason)"),
+        permissions=["approve"],
+    )
+    def reject_selected(self, request, queryset):
+        if "apply" in request.POST:
+            form = RejectForm(request.POST)
+            if form.is_valid():
+                reason = form.cleaned_data["reason"]
+                self._each(
+                    request,
+                    queryset,
+                    lambda m: services.match_reject(
+                        match_id=m.pk, actor=request.user, reason=reason
+                    ),
+                )
+                return None
+        else:
+            form = RejectForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Reject the selected proposals"),
+            "queryset": queryset,
+            "form": form,
+            "action": "reject_selected",
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/kaigan/reject_action.html", context)
+
+    def _each(self, request, queryset, act):
+        """Call the service for each row and report each outcome on its own."""
+        for match in queryset.select_related("expert", "brief").order_by("brief_id", "rank"):
+            try:
+                act(match)
+            except (ApplicationError, ValidationError) as exc:
+                self.message_user(
+                    request,
+                    f"{match.expert} / {match.brief}: {_error_message(exc)}",
+                    messages.ERROR,
+                )
+            else:
+                self.message_user(
+                    request, f"{match.expert} / {match.brief}: {_('done')}", messages.SUCCESS
+                )

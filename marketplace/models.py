@@ -167,6 +167,13 @@ class Brief(models.Model):
     def is_editable(self) -> bool:
         return self.status in self.EDITABLE_STATUSES
 
+    @property
+    def rematch_promised_by(self):
+        """The platform's promise: a new PM-approved candidate by this time."""
+        if self.rematch_started_at is None:
+            return None
+        return self.rematch_started_at + settings.KAIGAN_REMATCH_PROMISE
+
 
 class BriefEvent(models.Model):
     """The audit record of one status change: who, when, from, to, why."""

@@ -7,8 +7,9 @@ the new status (stored now, mailed after commit).
 
 from datetime import date
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -279,3 +280,145 @@ def brief_cancel(*, brief_id: int, actor, reason: str = "") -> Brief:
 def brief_check_owner(*, brief: Brief, user) -> None:
     if brief.startup.owner_id != user.pk:
         raise NotAllowed(_("Only the startup that posted this brief can do this."))
+
+
+# --- matches: the PM's decisions -------------------------------------------------------------
+
+
+def _check_pm(brief: Brief, actor) -> None:
+    if not (actor.is_superuser or (brief.pm_id is not None and brief.pm_id == actor.pk)):
+        raise NotAllowed(_("Only the project manager of this brief can decide on its matches."))
+
+
+def _locked_match(match_id: int) -> tuple[Brief, Match]:
+    """Lock the match's brief first (the one lock order), then read the match fresh."""
+    brief_id = Match.objects.filter(pk=match_id).values_list("brief_id", flat=True).first()
+    if brief_id is None:
+        raise Match.DoesNotExist
+    brief = brief_lock(brief_id=brief_id)
+    return brief, Match.objects.select_related("expert").get(pk=match_id)
+
+
+@transaction.atomic
+def match_approve(*, match_id: int, actor, note: str = "") -> Match:
+    """Approve one proposal: withdraw the others, invite the expert, tell the startup."""
+    from experts.services import expert_adjust_counters
+
+    brief, match = _locked_match(match_id)
+    _check_pm(brief, actor)
+    if match.status != Match.Status.PROPOSED:
+        raise InvalidTransition(
+            _("This match is “%(status)s”; only a proposed match can be approved.")
+            % {"status": match.get_status_display()}
+        )
+    if brief.status not in (S.AWAITING_APPROVAL, S.NEEDS_ATTENTION):
+        raise InvalidTransition(
+            _("The brief is “%(status)s”; it is not waiting for an approval.")
+            % {"status": brief.get_status_display()}
+        )
+    expert = match.expert
+    if expert.tag_id != brief.tag_id or expert.availability != expert.Availability.AVAILABLE:
+        raise InvalidTransition(
+            _("%(expert)s changed their tag or paused since the proposal; reject it instead.")
+            % {"expert": expert.display_name}
+        )
+    now = timezone.now()
+    match.status = Match.Status.APPROVED
+    match.pm_note = (note or "").strip()[:1000]
+    match.decided_at = now
+    match.invited_at = now
+    match.expires_at = now + settings.KAIGAN_INVITATION_WINDOW
+    try:
+        with transaction.atomic():
+            match.save(
+                update_fields=["status", "pm_note", "decided_at", "invited_at", "expires_at"]
+            )
+    except IntegrityError:
+        raise Conflict(_("Another match of this brief was approved at the same time.")) from None
+    brief.matches.filter(status=Match.Status.PROPOSED).exclude(pk=match.pk).update(
+        status=Match.Status.WITHDRAWN,
+        decided_at=now,
+        decision_reason=_("Another expert was approved."),
+    )
+    expert_adjust_counters(expert_id=expert.pk, pending_invitations=1, refresh=False)
+    brief_transition(brief=brief, to=S.AWAITING_EXPERT, actor=actor, reason=match.pm_note)
+    notify(
+        recipients=[expert.user],
+        kind="invitation_received",
+        params={"brief": brief.title},
+        url=reverse("experts:dashboard"),
+    )
+    return match
+
+
+@transaction.atomic
+def match_reject(*, match_id: int, actor, reason: str = "") -> Match:
+    """Reject a proposal; when none is left, the brief needs attention."""
+    brief, match = _locked_match(match_id)
+    _check_pm(brief, actor)
+    if match.status != Match.Status.PROPOSED:
+        raise InvalidTransition(
+            _("This match is “%(status)s”; only a proposed match can be rejected.")
+            % {"status": match.get_status_display()}
+        )
+    match.status = Match.Status.REJECTED
+    match.decided_at = timezone.now()
+    match.decision_reason = (reason or "").strip()[:500]
+    match.save(update_fields=["status", "decided_at", "decision_reason"])
+    if (
+        brief.status == S.AWAITING_APPROVAL
+        and not brief.matches.filter(status=Match.Status.PROPOSED).exists()
+    ):
+        brief_transition(
+            brief=brief,
+            to=S.NEEDS_ATTENTION,
+            actor=actor,
+            reason=_("All proposals were rejected."),
+        )
+    return match
+
+
+@transaction.atomic
+def brief_rerun_matching(*, brief_id: int, actor) -> list[Match]:
+    """A PM asks for a new round for a brief that needs attention (new experts only)."""
+    from marketplace.matching import propose_round
+
+    brief = brief_lock(brief_id=brief_id)
+    _check_pm(brief, actor)
+    if brief.status != S.NEEDS_ATTENTION:
+        raise InvalidTransition(_("Matching is re-run only for a brief that needs attention."))
+    return propose_round(brief=brief, actor=actor, reason=_("Matching re-run by the PM."))
+
+
+@transaction.atomic
+def match_pick(*, brief_id: int, expert_id: int, actor, note: str = "") -> Match:
+    """A PM picks an expert by hand for a brief that needs attention, and approves them."""
+    from experts.models import Expert
+
+    brief = brief_lock(brief_id=brief_id)
+    _check_pm(brief, actor)
+    if brief.status != S.NEEDS_ATTENTION:
+        raise InvalidTransition(
+            _("An expert is picked by hand only when the brief needs attention.")
+        )
+    expert = Expert.objects.filter(pk=expert_id).first()
+    if expert is None:
+        raise ValidationError({"expert": _("Unknown expert.")})
+    if brief.matches.filter(expert=expert).exists():
+        raise InvalidTransition(
+            _("%(expert)s was already proposed for this brief.") % {"expert": expert.display_name},
+            fields={"expert": [_("Already proposed for this brief.")]},
+        )
+    if expert.tag_id != brief.tag_id:
+        raise ValidationError({"expert": _("This expert does not carry the brief's tag.")})
+    if expert.active_load >= expert.capacity or expert.availability != "available":
+        raise ValidationError({"expert": _("This expert has no free capacity right now.")})
+    match = Match.objects.create(
+        brief=brief,
+        expert=expert,
+        round=brief.match_round,
+        rank=1,
+        score=0,
+        breakdown={"picked_by_pm": 1},
+    )
+    return match_approve(match_id=match.pk, actor=actor, note=note)

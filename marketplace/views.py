@@ -14,6 +14,7 @@ from marketplace import selectors, services
 from marketplace.access import access_brief
 from marketplace.forms import BriefForm, CancelForm, StartupProfileForm
 from projects.services import brief_submit
+from projects.views import brief_detail_context
 
 
 def _my_startup(request):
@@ -56,26 +57,23 @@ def brief_create(request):
     )
 
 
-@login_required
-def brief_detail(request, pk):
-    _my_startup(request)
-    brief = access_brief(request.user, pk)
-    context = {
+def brief_detail_page_context(request, brief) -> dict:
+    return {
         "brief": brief,
         "timeline": selectors.brief_timeline(brief),
         "live_match": selectors.live_match(brief),
         "cancel_form": CancelForm(),
         "cancellable": brief.status in services.CANCELLABLE,
     }
-    context.update(_detail_extras(request, brief))
+
+
+@login_required
+def brief_detail(request, pk):
+    _my_startup(request)
+    brief = access_brief(request.user, pk)
+    context = brief_detail_page_context(request, brief)
+    context.update(brief_detail_context(request, brief))
     return render(request, "marketplace/brief_detail.html", context)
-
-
-def _detail_extras(request, brief) -> dict:
-    """Hook for later steps of the journey (delivery, feedback, quotes)."""
-    from projects.views import brief_detail_context
-
-    return brief_detail_context(request, brief)
 
 
 @login_required

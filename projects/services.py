@@ -1,13 +1,25 @@
 """Workflows that span the apps: posting with PM assignment, engagements, feedback, re-matching."""
 
-from django.contrib.auth.models import Group, Permission
-from django.db import transaction
-from django.db.models import Count, Q
+from datetime import timedelta
 
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from experts import services as expert_services
+from experts.models import Expert
 from kaigan.accounts.models import User
+from kaigan.errors import Conflict, InvalidTransition
+from kaigan.notifications.services import notify
 from marketplace import services as marketplace_services
-from marketplace.models import Brief, Startup
-from projects.models import ProjectManager
+from marketplace.models import Brief, Match, Startup
+from projects.models import Feedback, Project, ProjectManager, RematchJob
 
 PM_GROUP = "Project managers"
 #: Exactly what a PM needs in the admin: follow briefs and their matches, read experts and
@@ -116,3 +128,380 @@ def brief_submit(*, startup: Startup, actor, **fields) -> Brief:
         marketplace_services.brief_notify_unassigned(brief=brief)
     transaction.on_commit(lambda: propose_matches_task.delay(brief.pk))
     return brief
+
+
+# --- engagements: invitation, delivery, acceptance -------------------------------------------
+
+M = Match.Status
+S = Brief.Status
+
+
+def _expert_match(match_id: int, user) -> tuple[Brief, Match]:
+    """Lock the brief, then read the match; another expert's invitation is a 404."""
+    brief_id = (
+        Match.objects.filter(pk=match_id, expert__user=user)
+        .values_list("brief_id", flat=True)
+        .first()
+    )
+    if brief_id is None:
+        raise Http404
+    brief = marketplace_services.brief_lock(brief_id=brief_id)
+    return brief, Match.objects.select_related("expert").get(pk=match_id)
+
+
+def _live_match(brief: Brief) -> Match | None:
+    return brief.matches.select_related("expert").filter(status__in=Match.LIVE_STATUSES).first()
+
+
+@transaction.atomic
+def invitation_accept(*, match_id: int, user) -> Project:
+    """The invited expert accepts: an engagement starts, within their capacity."""
+    brief, match = _expert_match(match_id, user)
+    if match.status != M.APPROVED:
+        raise InvalidTransition(
+            _("This invitation is “%(status)s” and can no longer be accepted.")
+            % {"status": match.get_status_display()}
+        )
+    now = timezone.now()
+    if match.expires_at and match.expires_at <= now:
+        raise InvalidTransition(_("This invitation has expired."))
+    # Capacity is checked and taken in one conditional update: never above capacity.
+    taken = Expert.objects.filter(pk=match.expert_id, active_load__lt=F("capacity")).update(
+        active_load=F("active_load") + 1,
+        pending_invitations=F("pending_invitations") - 1,
+        last_active_at=now,
+    )
+    if not taken:
+        raise Conflict(
+            _("You are at your capacity. Finish an engagement or raise your capacity first.")
+        )
+    expert_services.expert_refresh_rank_base(expert_id=match.expert_id)
+    match.status = M.ACCEPTED
+    match.responded_at = now
+    match.save(update_fields=["status", "responded_at"])
+    project = Project.objects.create(match=match, brief=brief, expert=match.expert)
+    marketplace_services.brief_transition(brief=brief, to=S.IN_PROGRESS, actor=user)
+    notify(
+        recipients=[brief.startup.owner],
+        kind="invitation_accepted",
+        params={"brief": brief.title, "expert": match.expert.display_name},
+        url=marketplace_services.brief_url(brief),
+    )
+    return project
+
+
+@transaction.atomic
+def invitation_decline(*, match_id: int, user, reason: str = "") -> RematchJob:
+    """The invited expert declines: the brief goes back to matching, without them."""
+    brief, match = _expert_match(match_id, user)
+    if match.status != M.APPROVED:
+        raise InvalidTransition(
+            _("This invitation is “%(status)s” and can no longer be declined.")
+            % {"status": match.get_status_display()}
+        )
+    _end_invitation(match, status=M.DECLINED, reason=reason)
+    notify(
+        recipients=[brief.pm] if brief.pm_id else [],
+        kind="invitation_declined",
+        params={"brief": brief.title, "expert": match.expert.display_name},
+        url=reverse("admin:marketplace_brief_change", args=[brief.pk]),
+    )
+    return rematch_start(
+        brief=brief, cause=RematchJob.Cause.DECLINE, actor=user, reason=reason or _("Declined.")
+    )
+
+
+def _end_invitation(match: Match, *, status: str, reason: str = "") -> None:
+    match.status = status
+    match.responded_at = timezone.now()
+    match.decision_reason = (reason or "")[:500]
+    match.save(update_fields=["status", "responded_at", "decision_reason"])
+    expert_services.expert_adjust_counters(expert_id=match.expert_id, pending_invitations=-1)
+
+
+def invitations_expire(*, now=None) -> int:
+    """Expire unanswered invitations past their window; each brief goes back to matching."""
+    now = now or timezone.now()
+    expired = 0
+    for match_id in Match.objects.filter(status=M.APPROVED, expires_at__lte=now).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            brief_id = Match.objects.get(pk=match_id).brief_id
+            brief = marketplace_services.brief_lock(brief_id=brief_id)
+            match = Match.objects.select_related("expert").get(pk=match_id)
+            if match.status != M.APPROVED or match.expires_at > now:
+                continue  # answered meanwhile
+            _end_invitation(match, status=M.EXPIRED, reason="no answer in time")
+            notify(
+                recipients=[brief.pm] if brief.pm_id else [],
+                kind="invitation_expired",
+                params={"brief": brief.title},
+                url=reverse("admin:marketplace_brief_change", args=[brief.pk]),
+            )
+            rematch_start(
+                brief=brief,
+                cause=RematchJob.Cause.EXPIRY,
+                actor=None,
+                reason=_("The invitation expired without an answer."),
+            )
+            expired += 1
+    return expired
+
+
+@transaction.atomic
+def work_deliver(*, brief_id: int, user) -> Project:
+    """The working expert marks the work delivered."""
+    brief = marketplace_services.brief_lock(brief_id=brief_id)
+    match = _live_match(brief)
+    if match is None or match.expert.user_id != user.pk:
+        raise Http404
+    if brief.status != S.IN_PROGRESS or match.status != M.ACCEPTED:
+        raise InvalidTransition(_("Only work in progress can be delivered."))
+    project = Project.objects.get(match=match)
+    project.status = Project.Status.DELIVERED
+    project.delivered_at = timezone.now()
+    project.save(update_fields=["status", "delivered_at"])
+    marketplace_services.brief_transition(brief=brief, to=S.DELIVERED, actor=user)
+    return project
+
+
+@transaction.atomic
+def work_accept(*, brief_id: int, user, rating: int, review: str = "") -> Feedback:
+    """The startup accepts the delivery and rates it; reputation and ranking update at once."""
+    brief = marketplace_services.brief_lock(brief_id=brief_id)
+    marketplace_services.brief_check_owner(brief=brief, user=user)
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise ValidationError({"rating": _("A rating is a whole number from 1 to 5.")})
+    if brief.status != S.DELIVERED:
+        raise InvalidTransition(_("Only delivered work can be accepted."))
+    match = _live_match(brief)
+    now = timezone.now()
+    match.status = M.COMPLETED
+    match.save(update_fields=["status"])
+    Project.objects.filter(match=match).update(status=Project.Status.COMPLETED, ended_at=now)
+    feedback = Feedback.objects.create(
+        brief=brief,
+        match=match,
+        expert=match.expert,
+        kind=Feedback.Kind.RATING,
+        rating=rating,
+        comment=(review or "")[:2000],
+        author=user,
+    )
+    expert_services.expert_adjust_counters(
+        expert_id=match.expert_id, active_load=-1, completed_count=1, refresh=False
+    )
+    expert_services.expert_record_rating(expert_id=match.expert_id, rating=rating)
+    marketplace_services.brief_transition(brief=brief, to=S.COMPLETED, actor=user)
+    notify(
+        recipients=[match.expert.user],
+        kind="work_accepted",
+        params={"brief": brief.title, "rating": rating},
+        url=reverse("experts:dashboard"),
+    )
+    return feedback
+
+
+# --- not satisfied: the platform re-matches --------------------------------------------------
+
+DISSATISFACTION_FROM = (S.AWAITING_EXPERT, S.IN_PROGRESS, S.DELIVERED)
+
+
+@transaction.atomic
+def dissatisfaction_submit(*, brief_id: int, user, reason: str, comment: str = "") -> RematchJob:
+    """Record the complaint, replace the current expert and start a re-match, atomically."""
+    brief = marketplace_services.brief_lock(brief_id=brief_id)
+    marketplace_services.brief_check_owner(brief=brief, user=user)
+    if reason not in Feedback.Reason.values:
+        raise ValidationError({"reason": _("Choose one of the listed reasons.")})
+    if brief.status not in DISSATISFACTION_FROM:
+        raise InvalidTransition(
+            _("A brief that is “%(status)s” cannot be re-matched now.")
+            % {"status": brief.get_status_display()}
+        )
+    match = _live_match(brief)
+    counts = reason not in Feedback.NEUTRAL_REASONS
+    Feedback.objects.create(
+        brief=brief,
+        match=match,
+        expert=match.expert if match else None,
+        kind=Feedback.Kind.DISSATISFACTION,
+        reason=reason,
+        comment=(comment or "")[:2000],
+        counts_against_expert=counts,
+        author=user,
+    )
+    if match is not None:
+        was = match.status
+        match.status = M.REPLACED
+        match.decided_at = timezone.now()
+        match.decision_reason = reason
+        match.save(update_fields=["status", "decided_at", "decision_reason"])
+        if was == M.ACCEPTED:
+            Project.objects.filter(match=match).update(
+                status=Project.Status.REPLACED, ended_at=timezone.now()
+            )
+            expert_services.expert_adjust_counters(expert_id=match.expert_id, active_load=-1)
+        else:
+            expert_services.expert_adjust_counters(
+                expert_id=match.expert_id, pending_invitations=-1
+            )
+        notify(
+            recipients=[match.expert.user],
+            kind="engagement_replaced",
+            params={"brief": brief.title},
+            url=reverse("experts:dashboard"),
+        )
+    brief.rematch_count = F("rematch_count") + 1
+    brief.rematch_started_at = timezone.now()
+    brief.save(update_fields=["rematch_count", "rematch_started_at", "updated_at"])
+    brief.refresh_from_db(fields=["rematch_count"])
+    return rematch_start(
+        brief=brief,
+        cause=RematchJob.Cause.DISSATISFACTION,
+        actor=user,
+        reason=Feedback.Reason(reason).label,
+    )
+
+
+def rematch_start(*, brief: Brief, cause: str, actor, reason: str = "") -> RematchJob:
+    """Move a locked brief to re-matching and write its job; the message goes after commit."""
+    from projects.tasks import rematch_run_task
+
+    marketplace_services.brief_transition(brief=brief, to=S.REMATCHING, actor=actor, reason=reason)
+    try:
+        with transaction.atomic():
+            job = RematchJob.objects.create(brief=brief, cause=cause)
+    except IntegrityError:
+        raise Conflict(_("A re-match for this brief is already under way.")) from None
+    transaction.on_commit(lambda: rematch_run_task.delay(job.pk), robust=True)
+    return job
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.KAIGAN_REMATCH_LEASE_SECONDS)
+
+
+def rematch_claim(*, job_id: int, now=None) -> bool:
+    """Take the job with one conditional UPDATE; False if someone else has it or it is over."""
+    now = now or timezone.now()
+    return bool(
+        RematchJob.objects.filter(pk=job_id, attempts__lt=RematchJob.MAX_ATTEMPTS)
+        .filter(
+            Q(status=RematchJob.Status.PENDING)
+            | Q(status=RematchJob.Status.RUNNING, lease_until__lt=now)
+        )
+        .update(
+            status=RematchJob.Status.RUNNING,
+            attempts=F("attempts") + 1,
+            lease_until=now + _lease(),
+        )
+    )
+
+
+def rematch_run(*, job_id: int) -> str:
+    """Run a claimed job: lock the brief, propose a new round, close the job. Idempotent."""
+    from marketplace.matching import propose_round
+
+    if not rematch_claim(job_id=job_id):
+        return "not_claimed"
+    with transaction.atomic():
+        job = RematchJob.objects.select_related("brief").get(pk=job_id)
+        brief = marketplace_services.brief_lock(brief_id=job.brief_id)
+        job = RematchJob.objects.select_for_update().get(pk=job_id)
+        if job.status != RematchJob.Status.RUNNING:
+            return job.status
+        if brief.status == S.REMATCHING:
+            matches = propose_round(
+                brief=brief, reason=_("Re-match round %(n)d") % {"n": brief.match_round + 1}
+            )
+            job.status = RematchJob.Status.DONE if matches else RematchJob.Status.NO_CANDIDATES
+        else:
+            job.status = RematchJob.Status.DONE  # the brief moved on (e.g. cancelled)
+        job.finished_at = timezone.now()
+        job.lease_until = None
+        job.save(update_fields=["status", "finished_at", "lease_until"])
+        return job.status
+
+
+def rematch_sweep(*, now=None, pending_grace_seconds: int = 10) -> dict:
+    """Republish jobs whose message may be lost; bury those out of attempts (beat, every 60 s)."""
+    from projects.tasks import rematch_run_task
+
+    now = now or timezone.now()
+    republished, dead = [], []
+    with transaction.atomic():
+        jobs = (
+            RematchJob.objects.select_for_update(skip_locked=True)
+            .filter(
+                Q(
+                    status=RematchJob.Status.PENDING,
+                    created_at__lte=now - timedelta(seconds=pending_grace_seconds),
+                )
+                | Q(status=RematchJob.Status.RUNNING, lease_until__lt=now)
+            )
+            .order_by("pk")
+        )
+        for job in jobs:
+            if job.attempts >= RematchJob.MAX_ATTEMPTS:
+                dead.append(job.pk)
+            else:
+                republished.append(job.pk)
+        for job_id in dead:
+            rematch_bury(job_id=job_id)
+        for job_id in republished:
+            transaction.on_commit(lambda job_id=job_id: rematch_run_task.delay(job_id), robust=True)
+    return {"republished": republished, "dead": dead}
+
+
+def rematch_bury(*, job_id: int, error: str = "") -> None:
+    """Out of attempts: the job is dead, the brief needs attention, its PM is told."""
+    with transaction.atomic():
+        brief_id = RematchJob.objects.values_list("brief_id", flat=True).get(pk=job_id)
+        brief = marketplace_services.brief_lock(brief_id=brief_id)
+        job = RematchJob.objects.select_for_update().get(pk=job_id)
+        if job.status not in RematchJob.OPEN_STATUSES:
+            return
+        job.status = RematchJob.Status.DEAD
+        job.finished_at = timezone.now()
+        job.last_error = (error or "out of attempts")[:500]
+        job.save(update_fields=["status", "finished_at", "last_error"])
+        if brief.status == S.REMATCHING:
+            marketplace_services.brief_transition(
+                brief=brief,
+                to=S.NEEDS_ATTENTION,
+                reason=_("Re-matching failed %(n)d times.") % {"n": job.attempts},
+            )
+        notify(
+            recipients=[brief.pm] if brief.pm_id else marketplace_services._superusers(),
+            kind="rematch_dead",
+            params={"brief": brief.title},
+            url=reverse("admin:marketplace_brief_change", args=[brief.pk]),
+        )
+
+
+@transaction.atomic
+def rematch_requeue(*, brief_id: int, actor) -> RematchJob:
+    """A PM sends a brief that needs attention back to re-matching (after a dead job)."""
+    brief = marketplace_services.brief_lock(brief_id=brief_id)
+    marketplace_services._check_pm(brief, actor)
+    if brief.status != S.NEEDS_ATTENTION:
+        raise InvalidTransition(_("Only a brief that needs attention can be requeued."))
+    return rematch_start(
+        brief=brief, cause=RematchJob.Cause.REQUEUE, actor=actor, reason=_("Requeued by the PM.")
+    )
+
+
+def rematch_lease_left(*, job_id: int, now=None) -> float | None:
+    """Seconds until a running job's lease ends, or None if there is nothing to wait for."""
+    now = now or timezone.now()
+    job = RematchJob.objects.filter(pk=job_id).values("status", "lease_until", "attempts").first()
+    if (
+        job is None
+        or job["status"] != RematchJob.Status.RUNNING
+        or job["lease_until"] is None
+        or job["attempts"] >= RematchJob.MAX_ATTEMPTS
+    ):
+        return None
+    return max((job["lease_until"] - now).total_seconds(), 0.0)

@@ -6,4 +6,5 @@ urlpatterns = [
     path("auth/token/", TokenApi.as_view(), name="api-token"),
     path("", include("experts.api.urls")),
     path("", include("marketplace.api.urls")),
+    path("", include("projects.api.urls")),
 ]

@@ -177,7 +177,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_REDIS_SOCKET_TIMEOUT = 2
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "rematch-sweep": {"task": "projects.tasks.rematch_sweep_task", "schedule": 60.0},
+    "invitations-expire": {"task": "projects.tasks.invitations_expire_task", "schedule": 60.0},
+}
 
 
 def mailers_from_env(default_backend: str) -> dict:
@@ -264,6 +267,15 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "BriefStatusEnum": "marketplace.models.Brief.Status",
+        "MatchStatusEnum": "marketplace.models.Match.Status",
+        "RematchJobStatusEnum": "projects.models.RematchJob.Status",
+        "RematchCauseEnum": "projects.models.RematchJob.Cause",
+        "DissatisfactionReasonEnum": "projects.models.Feedback.Reason",
+        "ExpertAvailabilityEnum": "experts.models.Expert.Availability",
+        "TagStageEnum": "experts.models.Tag.Stage",
+    },
 }
 
 # Content security policy (Django's own): no inline script anywhere.
@@ -290,6 +302,9 @@ KAIGAN_MATCH_ROUND_SIZE = env.int("KAIGAN_MATCH_ROUND_SIZE", default=5)
 KAIGAN_INVITATION_WINDOW = timedelta(hours=env.int("KAIGAN_INVITATION_WINDOW_HOURS", default=48))
 KAIGAN_REMATCH_PROMISE = timedelta(hours=env.int("KAIGAN_REMATCH_PROMISE_HOURS", default=48))
 KAIGAN_PM_DEFAULT_CAPACITY = 20
+# A running re-match job is someone's for this long; after it, the sweeper or a redelivered
+# message may take it again. Longer than the task's hard time limit.
+KAIGAN_REMATCH_LEASE_SECONDS = env.int("KAIGAN_REMATCH_LEASE_SECONDS", default=120)
 KAIGAN_SITE_NAME = _("Kaigan")
 
 LOGGING = {

@@ -21,6 +21,7 @@ class BriefOutputSerializer(serializers.ModelSerializer):
     pm = PersonSerializer(allow_null=True, read_only=True)
     current_expert = serializers.SerializerMethodField()
     startup = serializers.CharField(source="startup.__str__", read_only=True)
+    rematch_promised_by = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = Brief
@@ -39,6 +40,7 @@ class BriefOutputSerializer(serializers.ModelSerializer):
             "current_expert",
             "rematch_count",
             "rematch_started_at",
+            "rematch_promised_by",
             "version",
             "created_at",
             "updated_at",

@@ -1,0 +1,35 @@
+"""Thin Celery interfaces over the projects services; each is safe to run twice."""
+
+from celery import shared_task
+from django.conf import settings
+from django.db import OperationalError
+
+from projects import services
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=30,
+    max_retries=5,
+)
+def rematch_run_task(self, job_id: int) -> str:
+    outcome = services.rematch_run(job_id=job_id)
+    if outcome == "not_claimed":
+        # Another worker holds a live lease, or a killed worker left one behind: look again
+        # once it has run out (the sweeper would also find it).
+        lease = services.rematch_lease_left(job_id=job_id)
+        if lease is not None:
+            raise self.retry(countdown=min(lease + 1, settings.KAIGAN_REMATCH_LEASE_SECONDS + 1))
+    return outcome
+
+
+@shared_task
+def rematch_sweep_task() -> dict:
+    return services.rematch_sweep()
+
+
+@shared_task
+def invitations_expire_task() -> int:
+    return services.invitations_expire()
