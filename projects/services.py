@@ -126,7 +126,7 @@ def brief_submit(*, startup: Startup, actor, **fields) -> Brief:
         marketplace_services.brief_assign_pm(brief=brief, pm_user=pm_user)
     else:
         marketplace_services.brief_notify_unassigned(brief=brief)
-    transaction.on_commit(lambda: propose_matches_task.delay(brief.pk))
+    transaction.on_commit(lambda: propose_matches_task.delay(brief.pk), robust=True)
     return brief
 
 
@@ -425,11 +425,13 @@ def rematch_run(*, job_id: int) -> str:
         return job.status
 
 
-def rematch_sweep(*, now=None, pending_grace_seconds: int = 10) -> dict:
+def rematch_sweep(*, now=None, pending_grace_seconds: float | None = None) -> dict:
     """Republish jobs whose message may be lost; bury those out of attempts (beat, every 60 s)."""
     from projects.tasks import rematch_run_task
 
     now = now or timezone.now()
+    if pending_grace_seconds is None:
+        pending_grace_seconds = settings.KAIGAN_REMATCH_PENDING_GRACE_SECONDS
     republished, dead = [], []
     with transaction.atomic():
         jobs = (
@@ -452,7 +454,25 @@ def rematch_sweep(*, now=None, pending_grace_seconds: int = 10) -> dict:
             rematch_bury(job_id=job_id)
         for job_id in republished:
             transaction.on_commit(lambda job_id=job_id: rematch_run_task.delay(job_id), robust=True)
-    return {"republished": republished, "dead": dead}
+    return {"republished": republished, "dead": dead, "briefs": matching_sweep(now=now)}
+
+
+def matching_sweep(*, now=None) -> list[int]:
+    """Republish the first ranking of briefs still open (their message may have been lost)."""
+    from marketplace.tasks import propose_matches_task
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.KAIGAN_REMATCH_PENDING_GRACE_SECONDS)
+    ids = list(
+        Brief.objects.filter(status=S.OPEN, created_at__lte=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:500]
+    )
+    for brief_id in ids:
+        transaction.on_commit(
+            lambda brief_id=brief_id: propose_matches_task.delay(brief_id), robust=True
+        )
+    return ids
 
 
 def rematch_bury(*, job_id: int, error: str = "") -> None:

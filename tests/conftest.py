@@ -18,8 +18,34 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 
 
 @pytest.fixture(autouse=True)
-def _media_and_language(settings):
+def _language(settings):
     settings.LANGUAGE_CODE = "zh-hans"
+
+
+@pytest.fixture(autouse=True)
+def _taxonomy(request, django_db_blocker):
+    """The tags come from a data migration; a transactional test's flush removes them, so put
+    them back before any test that uses the database."""
+    uses_db = request.node.get_closest_marker("django_db") or {
+        "db",
+        "transactional_db",
+    } & set(request.fixturenames)
+    if not uses_db:
+        return
+    with django_db_blocker.unblock():
+        load_taxonomy()
+
+
+def load_taxonomy():
+    import importlib
+
+    from django.apps import apps
+
+    from experts.models import Tag
+
+    migration = importlib.import_module("experts.migrations.0002_load_tags")
+    if Tag.objects.count() < len(migration.TAGS):
+        migration.load_tags(apps, None)
 
 
 @pytest.fixture
@@ -81,10 +107,11 @@ def _database_url() -> str:
 class Worker:
     """A `celery -A kaigan worker` process on a private queue, started and stopped by a test."""
 
-    def __init__(self, queue: str, env: dict, concurrency: int = 1):
+    def __init__(self, queue: str, env: dict, concurrency: int = 1, extra_args=()):
         self.queue = queue
         self.env = env
         self.concurrency = concurrency
+        self.extra_args = list(extra_args)
         self.proc: subprocess.Popen | None = None
         self.log = ROOT / "tests" / "artifacts" / f"worker-{queue}.log"
 
@@ -111,6 +138,7 @@ class Worker:
                 "--without-mingle",
                 "--loglevel",
                 "INFO",
+                *self.extra_args,
             ],
             cwd=ROOT,
             env=self.env,
@@ -166,11 +194,19 @@ def worker_factory(transactional_db, celery_queue):
         "REDIS_URL": REDIS_URL,
         "CELERY_QUEUE": celery_queue,
         "CONN_MAX_AGE": "0",
+        "CELERY_EAGER": "0",
+        # A test may hold a brief's row lock on purpose while it kills the worker.
+        "DB_LOCK_TIMEOUT_MS": "60000",
     }
     workers: list[Worker] = []
 
-    def start(concurrency: int = 1, **extra_env) -> Worker:
-        worker = Worker(celery_queue, {**env, **extra_env}, concurrency=concurrency)
+    def start(concurrency: int = 1, extra_args=(), **extra_env) -> Worker:
+        worker = Worker(
+            celery_queue,
+            {**env, **{k: str(v) for k, v in extra_env.items()}},
+            concurrency=concurrency,
+            extra_args=extra_args,
+        )
         workers.append(worker)
         return worker.start()
 

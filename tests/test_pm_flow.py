@@ -182,7 +182,7 @@ def test_pm_dashboard(client, pm):
     html = response.content.decode()
     assert "等得最久" in html
     assert "别人的" not in html
-    assert dict((s, n) for s, _, n in response.context["by_status"])["needs_attention"] == 1
+    assert {s: n for s, _, n in response.context["by_status"]}["needs_attention"] == 1
 
 
 @pytest.mark.django_db

@@ -19,7 +19,8 @@ def notify(*, recipients: Iterable, kind: str, params: dict, url: str = "") -> l
         rows.append(Notification(recipient=user, kind=kind, params=params, url=url))
     created = Notification.objects.bulk_create(rows)
     for row in created:
-        transaction.on_commit(lambda pk=row.pk: notification_email_task.delay(pk))
+        # Robust: a broker outage must not fail the request; the sweep mails what is left.
+        transaction.on_commit(lambda pk=row.pk: notification_email_task.delay(pk), robust=True)
     return created
 
 
@@ -49,3 +50,20 @@ def notification_email_send(*, notification_id: int) -> bool:
         body = text + (f"\n\n{notification.url}" if notification.url else "")
     send_mail(subject, body, None, [notification.recipient.email])
     return True
+
+
+def notification_email_sweep(*, older_than_seconds: float = 60, limit: int = 500) -> int:
+    """Republish mail for notifications whose message was lost (broker down at the time)."""
+    from datetime import timedelta
+
+    from kaigan.notifications.tasks import notification_email_task
+
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    ids = list(
+        Notification.objects.filter(emailed_at__isnull=True, created_at__lte=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in ids:
+        notification_email_task.delay(pk)
+    return len(ids)

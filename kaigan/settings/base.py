@@ -177,9 +177,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_REDIS_SOCKET_TIMEOUT = 2
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# The sweeper republishes lost re-match messages; expired invitations go back to matching.
+_BEAT_SECONDS = env.float("KAIGAN_BEAT_INTERVAL_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE = {
-    "rematch-sweep": {"task": "projects.tasks.rematch_sweep_task", "schedule": 60.0},
-    "invitations-expire": {"task": "projects.tasks.invitations_expire_task", "schedule": 60.0},
+    "rematch-sweep": {"task": "projects.tasks.rematch_sweep_task", "schedule": _BEAT_SECONDS},
+    "invitations-expire": {
+        "task": "projects.tasks.invitations_expire_task",
+        "schedule": _BEAT_SECONDS,
+    },
+    "notification-email-sweep": {
+        "task": "kaigan.notifications.tasks.notification_email_sweep_task",
+        "schedule": 300.0,
+    },
 }
 
 
@@ -305,6 +314,10 @@ KAIGAN_PM_DEFAULT_CAPACITY = 20
 # A running re-match job is someone's for this long; after it, the sweeper or a redelivered
 # message may take it again. Longer than the task's hard time limit.
 KAIGAN_REMATCH_LEASE_SECONDS = env.int("KAIGAN_REMATCH_LEASE_SECONDS", default=120)
+# A pending job older than this whose message may be lost is republished by the sweeper.
+KAIGAN_REMATCH_PENDING_GRACE_SECONDS = env.float(
+    "KAIGAN_REMATCH_PENDING_GRACE_SECONDS", default=10.0
+)
 KAIGAN_SITE_NAME = _("Kaigan")
 
 LOGGING = {

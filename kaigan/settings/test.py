@@ -10,7 +10,9 @@ DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-used-anywhere-else-0123456789"  # noqa: S105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
-CELERY_TASK_ALWAYS_EAGER = True
+# Eager in the test process; a worker started by a test sets CELERY_EAGER=0 (its retries and
+# follow-up tasks then go through Redis like in production).
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_EAGER", default=True)
 # A queue of its own per test run, so runs sharing one Redis never take each other's tasks.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default=f"kaigan-test-{os.getpid()}")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
