@@ -1,11 +1,16 @@
 """The one query that feeds the ranking."""
 
+from functools import lru_cache
+from typing import NamedTuple
+
+from django.db import connections
 from django.db.models import Exists, F, OuterRef
 
 from experts.models import Expert
 from marketplace.matching.scoring import ExpertSignals
 from marketplace.models import Brief, Match
 
+#: The columns read for each candidate, in `ExpertSignals` order.
 SIGNAL_FIELDS = (
     "id",
     "display_name",
@@ -16,25 +21,28 @@ SIGNAL_FIELDS = (
     "capacity",
     "active_load",
     "last_active_at",
+    "created_at",
 )
 
 
-def candidate_queryset(brief: Brief):
+def candidate_queryset(*, tag_id: int, brief_id: int, startup_id: int):
     """Experts who may be proposed for the brief, best stored base score first.
 
     Hard filters: the brief's tag, available, below capacity, never proposed for this brief,
-    never replaced after this startup's dissatisfaction. The order follows the partial index
-    `expert_rank_idx`, so reading the first N rows costs about N index entries.
+    never replaced after this startup's dissatisfaction. The filter repeats the condition of
+    the partial index `expert_rank_idx` (tag, rank_base desc, id) and the order follows it, so
+    reading the first N rows costs about N index entries whatever the number of experts; the
+    two exclusions are anti-joins on the (brief, expert) and (expert, status) indexes of Match.
     """
-    already_proposed = Match.objects.filter(brief_id=brief.pk, expert_id=OuterRef("pk"))
+    already_proposed = Match.objects.filter(brief_id=brief_id, expert_id=OuterRef("pk"))
     replaced_for_startup = Match.objects.filter(
         expert_id=OuterRef("pk"),
         status=Match.Status.REPLACED,
-        brief__startup_id=brief.startup_id,
+        brief__startup_id=startup_id,
     )
     return (
         Expert.objects.filter(
-            tag_id=brief.tag_id,
+            tag_id=tag_id,
             availability=Expert.Availability.AVAILABLE,
             active_load__lt=F("capacity"),
         )
@@ -44,6 +52,73 @@ def candidate_queryset(brief: Brief):
     )
 
 
-def candidate_signals(brief: Brief, *, window: int) -> list[ExpertSignals]:
-    rows = candidate_queryset(brief).values_list(*SIGNAL_FIELDS)[:window]
-    return [ExpertSignals(*row) for row in rows]
+def candidate_rows(brief: Brief, *, window: int):
+    """The first `window` candidates of the brief as tuples in `ExpertSignals` order (lazy)."""
+    return candidate_queryset(
+        tag_id=brief.tag_id, brief_id=brief.pk, startup_id=brief.startup_id
+    ).values_list(*SIGNAL_FIELDS)[:window]
+
+
+# Stand-ins for the brief's values when the query is compiled once: no real row has them.
+_TAG, _BRIEF, _STARTUP = -7_100_001, -7_100_002, -7_100_003
+
+
+class _Compiled(NamedTuple):
+    sql: str
+    params: tuple
+    # For each parameter: 0, 1 or 2 for the brief's tag, id and startup; -1 for a constant.
+    slots: tuple[int, ...]
+    # The backend's conversions of raw column values (SQLite's datetimes; none on PostgreSQL).
+    converters: tuple
+
+
+@lru_cache(maxsize=16)
+def _compiled(alias: str, vendor: str, window: int) -> _Compiled:
+    """The SQL of `candidate_rows`, compiled once per database and window.
+
+    Building and compiling this queryset costs several times more than PostgreSQL takes to
+    run it, and only three parameters change from one brief to the next.
+    """
+    queryset = candidate_queryset(tag_id=_TAG, brief_id=_BRIEF, startup_id=_STARTUP)
+    compiler = queryset.values_list(*SIGNAL_FIELDS)[:window].query.get_compiler(using=alias)
+    sql, params = compiler.as_sql()
+    known = {_TAG: 0, _BRIEF: 1, _STARTUP: 2}
+    slots = tuple(known.get(value, -1) if isinstance(value, int) else -1 for value in params)
+    if sorted(slot for slot in slots if slot >= 0) != [0, 1, 2]:
+        raise AssertionError(f"unexpected parameters in the candidate query: {params!r}")
+    fields = [column[0] for column in compiler.select[: compiler.col_count]]
+    converters = tuple(compiler.get_converters(fields).items())
+    return _Compiled(sql, tuple(params), slots, converters)
+
+
+def candidate_sql(brief: Brief, *, window: int, using: str = "default") -> tuple[str, list]:
+    """The SQL and parameters `candidate_rows` sends for this brief, without the ORM's cost."""
+    compiled = _compiled(using, connections[using].vendor, window)
+    values = (brief.tag_id, brief.pk, brief.startup_id)
+    return compiled.sql, [
+        value if slot < 0 else values[slot]
+        for value, slot in zip(compiled.params, compiled.slots, strict=True)
+    ]
+
+
+def candidate_signals(brief: Brief, *, window: int, using: str = "default") -> list[ExpertSignals]:
+    """The first `window` candidates of the brief: one query, through a plain cursor."""
+    connection = connections[using]
+    sql, params = candidate_sql(brief, window=window, using=using)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    converters = _compiled(using, connection.vendor, window).converters
+    if converters:
+        rows = [_convert(row, converters, connection) for row in rows]
+    return list(map(ExpertSignals._make, rows))
+
+
+def _convert(row, converters, connection) -> list:
+    row = list(row)
+    for position, (functions, expression) in converters:
+        value = row[position]
+        for function in functions:
+            value = function(value, expression, connection)
+        row[position] = value
+    return row
