@@ -1,5 +1,6 @@
+import django_filters
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
@@ -10,6 +11,7 @@ from experts import services
 from experts.models import Expert, Tag
 from experts.selectors import tag_list
 from kaigan.api.permissions import IsExpert
+from kaigan.api.schema import error_responses
 
 
 class TagOutputSerializer(serializers.ModelSerializer):
@@ -18,13 +20,49 @@ class TagOutputSerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "name_en", "stage", "description", "description_en"]
 
 
+class TagFilter(django_filters.FilterSet):
+    stage = django_filters.MultipleChoiceFilter(choices=Tag.Stage.choices)
+
+    class Meta:
+        model = Tag
+        fields = ["stage"]
+
+
 class TagListApi(ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = TagOutputSerializer
+    filterset_class = TagFilter
+    # The taxonomy is small and fixed: one unpaginated list, as the contract shows.
     pagination_class = None
 
     def get_queryset(self):
         return tag_list()
+
+    @extend_schema(
+        summary="The tag taxonomy",
+        description=(
+            "Every active tag, in the taxonomy's order. An expert claims exactly one; a brief "
+            "names the one it needs. Tags are addressed by `slug` everywhere. Open to anyone."
+        ),
+        responses={200: TagOutputSerializer(many=True), **error_responses(400)},
+        auth=[],
+        examples=[
+            OpenApiExample(
+                "A tag",  # drf-spectacular wraps a list example in the list itself
+                value={
+                    "slug": "copywriting",
+                    "name": "文案",
+                    "name_en": "Copywriting",
+                    "stage": "content",
+                    "description": "新闻稿、官网与产品文案。",
+                    "description_en": "Press releases, website and product copy.",
+                },
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
 class ExpertOutputSerializer(serializers.ModelSerializer):
@@ -80,14 +118,32 @@ def _my_expert(request) -> Expert:
 class ExpertMeApi(APIView):
     permission_classes = [IsExpert]
 
-    @extend_schema(responses=ExpertOutputSerializer, summary="My expert profile")
+    @extend_schema(
+        responses={200: ExpertOutputSerializer, **error_responses(401, 403, 404)},
+        summary="My expert profile",
+        description=(
+            "The signed-in expert's profile; `id` is the one that matches and invitations "
+            "name. Other roles get 403."
+        ),
+    )
     def get(self, request):
         return Response(ExpertOutputSerializer(_my_expert(request)).data)
 
     @extend_schema(
         request=ExpertUpdateSerializer,
-        responses=ExpertOutputSerializer,
+        responses={200: ExpertOutputSerializer, **error_responses(400, 401, 403, 404)},
         summary="Update my expert profile",
+        description=(
+            "Change any of the listed fields; the tag, ratings and counters are not writable "
+            "here. Capacity cannot drop below the engagements already running."
+        ),
+        examples=[
+            OpenApiExample(
+                "Change rate and availability",
+                value={"day_rate": 1800, "capacity": 2, "availability": "available"},
+                request_only=True,
+            )
+        ],
     )
     def patch(self, request):
         expert = _my_expert(request)
@@ -105,8 +161,9 @@ class ExpertTagApi(APIView):
 
     @extend_schema(
         request=TagClaimInputSerializer,
-        responses=ExpertOutputSerializer,
+        responses={200: ExpertOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
         summary="Claim my one tag",
+        examples=[OpenApiExample("Claim", value={"tag": "copywriting"}, request_only=True)],
         description=(
             "An expert carries exactly one tag. Changing it is refused (409) while an "
             "invitation or engagement is open."

@@ -2,13 +2,15 @@
 
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
+
+from kaigan.api.schema import error_responses
 
 
 class TokenApi(APIView):
@@ -21,7 +23,7 @@ class TokenApi(APIView):
         password = serializers.CharField(max_length=128, trim_whitespace=False)
 
     class TokenOutputSerializer(serializers.Serializer):
-        token = serializers.CharField()
+        token = serializers.CharField(help_text="Send it as `Authorization: Token <token>`.")
 
     def get_permissions(self):
         if self.request.method == "DELETE":
@@ -30,9 +32,27 @@ class TokenApi(APIView):
 
     @extend_schema(
         request=TokenInputSerializer,
-        responses={200: TokenOutputSerializer},
+        responses={200: TokenOutputSerializer, **error_responses(400)},
         summary="Obtain an API token",
+        description=(
+            "Exchange the email and password of an account for its API token (the same token "
+            "until it is revoked). A wrong email and a wrong password get the same 400, so the "
+            "answer never tells whether an account exists. Throttled tightly per client."
+        ),
         auth=[],
+        examples=[
+            OpenApiExample(
+                "Credentials",
+                value={"email": "founder@example.com", "password": "correct-horse-battery-9"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Token",
+                value={"token": "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"},
+                response_only=True,
+                status_codes=["200"],
+            ),
+        ],
     )
     def post(self, request):
         serializer = self.TokenInputSerializer(data=request.data)
@@ -52,8 +72,12 @@ class TokenApi(APIView):
 
     @extend_schema(
         request=None,
-        responses={204: inline_serializer("TokenRevoked", fields={})},
+        responses={
+            204: OpenApiResponse(description="Revoked: the token no longer authenticates."),
+            **error_responses(401),
+        },
         summary="Revoke the current API token (log out)",
+        description="Deletes the account's token; obtain a new one to sign in again.",
     )
     def delete(self, request):
         Token.objects.filter(user=request.user).delete()

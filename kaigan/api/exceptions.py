@@ -1,4 +1,7 @@
-"""One shape for every API error: `{"detail": str, "code": str, "errors": {field: [str]}}`."""
+"""One shape for every API error: `{"detail": str, "code": str, "errors": {field: [str]}}`.
+
+Its OpenAPI description is `kaigan.api.schema.ErrorSerializer`.
+"""
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -21,13 +24,18 @@ def _flatten(detail) -> list[str]:
     return [str(detail)]
 
 
-def _field_errors(detail) -> dict:
-    if isinstance(detail, dict):
-        return {
-            key: (_field_errors(value) if isinstance(value, dict) else _flatten(value))
-            for key, value in detail.items()
-        }
-    return {"non_field_errors": _flatten(detail)}
+def _field_errors(detail, prefix: str = "") -> dict[str, list[str]]:
+    """Field → messages, one level deep: a nested field or a list item is named `a.b` / `a.0`."""
+    if not isinstance(detail, dict):
+        return {prefix or "non_field_errors": _flatten(detail)}
+    errors: dict[str, list[str]] = {}
+    for key, value in detail.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            errors.update(_field_errors(value, name))
+        else:
+            errors[name] = _flatten(value)
+    return errors
 
 
 def _django_validation_error(exc: DjangoValidationError) -> exceptions.ValidationError:

@@ -284,7 +284,21 @@ SPECTACULAR_SETTINGS = {
         "DissatisfactionReasonEnum": "projects.models.Feedback.Reason",
         "ExpertAvailabilityEnum": "experts.models.Expert.Availability",
         "TagStageEnum": "experts.models.Tag.Stage",
+        "NotificationKindEnum": "kaigan.notifications.api.NOTIFICATION_KINDS",
     },
+    # `<id:pk>` (kaigan/api/converters.py): a positive id that fits a bigint.
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "minimum": 1, "maximum": 10**18 - 1},
+    },
+    "TAGS": [
+        {"name": "auth", "description": "Obtain and revoke API tokens."},
+        {"name": "tags", "description": "The tag taxonomy: one tag per expert."},
+        {"name": "experts", "description": "An expert's own profile and tag."},
+        {"name": "briefs", "description": "Post and follow briefs; deliver, accept, complain."},
+        {"name": "matches", "description": "The PM's decisions on ranked proposals."},
+        {"name": "invitations", "description": "An expert's invitations and answers."},
+        {"name": "notifications", "description": "One's own notifications."},
+    ],
 }
 
 # Content security policy (Django's own): no inline script anywhere.

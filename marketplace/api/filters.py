@@ -1,6 +1,6 @@
 import django_filters
 
-from marketplace.models import Brief
+from marketplace.models import Brief, Match
 
 
 class BriefFilter(django_filters.FilterSet):
@@ -14,3 +14,12 @@ class BriefFilter(django_filters.FilterSet):
     class Meta:
         model = Brief
         fields = ["status", "tag", "campaign"]
+
+
+class MatchFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Match.Status.choices)
+    round = django_filters.NumberFilter(field_name="round", min_value=1, max_value=32767)
+
+    class Meta:
+        model = Match
+        fields = ["status", "round"]

@@ -1,5 +1,5 @@
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
@@ -7,10 +7,11 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from kaigan.accounts.models import User
+from kaigan.api.schema import error_responses
 from kaigan.errors import NotAllowed
 from marketplace import selectors, services
 from marketplace.access import access_brief
-from marketplace.api.filters import BriefFilter
+from marketplace.api.filters import BriefFilter, MatchFilter
 from marketplace.api.serializers import (
     BriefInputSerializer,
     BriefOutputSerializer,
@@ -21,7 +22,28 @@ from marketplace.api.serializers import (
 from marketplace.models import Match
 from projects.services import brief_submit
 
-ERROR_RESPONSES = {400: None, 401: None, 403: None, 404: None, 409: None}
+BRIEF_EXAMPLE = {
+    "id": 42,
+    "title": "新品发布新闻稿",
+    "description": "为我们的智能水杯发布写一篇新闻稿，面向科技媒体。",
+    "tag": "copywriting",
+    "budget_min": 5000,
+    "budget_max": 10000,
+    "deadline": "2026-06-30",
+    "campaign": "春季发布",
+    "status": "awaiting_expert",
+    "startup": "水杯科技",
+    "pm": {"id": 3, "name": "王经理"},
+    "current_expert": {"id": 17, "display_name": "李文案", "tag": "copywriting"},
+    "rematch_count": 0,
+    "rematch_started_at": None,
+    "rematch_promised_by": None,
+    "version": 2,
+    "created_at": "2026-05-01T09:30:00+08:00",
+    "updated_at": "2026-05-02T14:00:00+08:00",
+    "status_changed_at": "2026-05-02T14:00:00+08:00",
+}
+BRIEF_RESPONSE_EXAMPLE = OpenApiExample("A brief", value=BRIEF_EXAMPLE, response_only=True)
 
 
 def _with_live_match(qs):
@@ -64,10 +86,42 @@ class BriefListApi(ListAPIView):
         )
 
     @extend_schema(
+        summary="List briefs",
+        description=(
+            "A startup sees its own briefs, a PM those assigned to them, a superuser all; "
+            "an expert gets an empty list (invitations are under `/invitations/`). Newest "
+            "first, paginated; filter by status (repeatable), tag slug, campaign name and dates."
+        ),
+        responses={200: BriefOutputSerializer(many=True), **error_responses(400, 401, 404)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
         request=BriefInputSerializer,
-        responses={201: BriefOutputSerializer},
+        responses={201: BriefOutputSerializer, **error_responses(400, 401, 403)},
         summary="Post a brief (startups)",
-        description="The brief gets a project manager at once; ranking runs in the background.",
+        description=(
+            "The brief gets a project manager at once; ranking runs in the background and the "
+            "brief moves to `awaiting_approval` when proposals are ready. Budgets are whole CNY; "
+            "the deadline must be a future date. Other roles get 403. Throttled per startup."
+        ),
+        examples=[
+            OpenApiExample(
+                "New brief",
+                value={
+                    "title": "新品发布新闻稿",
+                    "description": "为我们的智能水杯发布写一篇新闻稿，面向科技媒体。",
+                    "tag": "copywriting",
+                    "budget_min": 5000,
+                    "budget_max": 10000,
+                    "deadline": "2026-06-30",
+                    "campaign": "春季发布",
+                },
+                request_only=True,
+            ),
+            BRIEF_RESPONSE_EXAMPLE,
+        ],
     )
     def post(self, request):
         startup = _my_startup(request)
@@ -78,15 +132,35 @@ class BriefListApi(ListAPIView):
 
 
 class BriefDetailApi(APIView):
-    @extend_schema(responses=BriefOutputSerializer, summary="A brief")
+    @extend_schema(
+        responses={200: BriefOutputSerializer, **error_responses(401, 404)},
+        summary="A brief",
+        description=(
+            "Its owner, its PM and superusers see it; for anyone else it does not exist (404). "
+            "`current_expert` is the approved or working expert, if any."
+        ),
+        examples=[BRIEF_RESPONSE_EXAMPLE],
+    )
     def get(self, request, pk):
         access_brief(request.user, pk)
         return Response(_brief_out(request, pk))
 
     @extend_schema(
         request=BriefUpdateSerializer,
-        responses=BriefOutputSerializer,
+        responses={200: BriefOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
         summary="Edit a brief (its startup, while editable)",
+        description=(
+            "Change any of the fields of a brief that is `open`, `awaiting_approval` or "
+            "`needs_attention`. Send the `version` you read: if someone changed the brief "
+            "meanwhile the answer is 409 `conflict` instead of an overwrite."
+        ),
+        examples=[
+            OpenApiExample(
+                "Raise the budget",
+                value={"budget_max": 12000, "version": 2},
+                request_only=True,
+            )
+        ],
     )
     def patch(self, request, pk):
         brief = access_brief(request.user, pk)
@@ -102,8 +176,15 @@ class BriefDetailApi(APIView):
 class BriefCancelApi(APIView):
     @extend_schema(
         request=CancelInputSerializer,
-        responses=BriefOutputSerializer,
+        responses={200: BriefOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
         summary="Cancel a brief (its startup, before work starts)",
+        description=(
+            "Open proposals and invitations are withdrawn. A brief in progress or later "
+            "cannot be cancelled (409); briefs are never deleted."
+        ),
+        examples=[
+            OpenApiExample("Cancel", value={"reason": "预算取消了"}, request_only=True),
+        ],
     )
     def post(self, request, pk):
         brief = access_brief(request.user, pk)
@@ -120,15 +201,20 @@ class BriefCancelApi(APIView):
 
 class BriefMatchListApi(GenericAPIView):
     serializer_class = MatchOutputSerializer
+    filterset_class = MatchFilter
     queryset = Match.objects.none()
 
     @extend_schema(
-        responses=MatchOutputSerializer(many=True),
+        responses={200: MatchOutputSerializer(many=True), **error_responses(400, 401, 404)},
         summary="Ranked matches of a brief",
-        description="The PM sees every proposal; the startup only approved and later ones.",
+        description=(
+            "Ordered by round, then rank. The PM sees every proposal with its score and "
+            "breakdown; the startup only approved and later ones, never unapproved proposals. "
+            "Filter by status (repeatable) and round."
+        ),
     )
     def get(self, request, pk):
         brief = access_brief(request.user, pk)
-        matches = selectors.brief_matches_for(brief=brief, user=request.user)
+        matches = self.filter_queryset(selectors.brief_matches_for(brief=brief, user=request.user))
         page = self.paginate_queryset(matches)
         return self.get_paginated_response(MatchOutputSerializer(page, many=True).data)

@@ -1,8 +1,9 @@
 """API for the journey after posting: PM decisions, invitations, delivery, feedback."""
 
+import django_filters
 from django.db.models import Q
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -10,11 +11,12 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from kaigan.api.permissions import IsExpert
+from kaigan.api.schema import error_responses
 from marketplace import services as marketplace_services
 from marketplace.access import access_brief
 from marketplace.api.serializers import BriefOutputSerializer, MatchOutputSerializer
-from marketplace.api.views import _brief_out
-from marketplace.models import Match
+from marketplace.api.views import BRIEF_RESPONSE_EXAMPLE, _brief_out
+from marketplace.models import Brief, Match
 from projects import services
 from projects.models import Feedback, RematchJob
 
@@ -50,9 +52,22 @@ class ReasonInputSerializer(serializers.Serializer):
 class MatchApproveApi(APIView):
     @extend_schema(
         request=ApproveInputSerializer,
-        responses=MatchOutputSerializer,
+        responses={200: MatchOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
         summary="Approve a proposed match (the brief's PM)",
-        description="Withdraws the other proposals and invites the expert. A lost race is 409.",
+        description=(
+            "Withdraws the brief's other proposals and invites the expert, who has the "
+            "invitation window to answer; the brief becomes `awaiting_expert`. Only a "
+            "`proposed` match of a brief awaiting approval can be approved (else 409); two PMs "
+            "approving at once: one wins, the other gets 409. A match of a brief you do not "
+            "manage answers 404."
+        ),
+        examples=[
+            OpenApiExample(
+                "Why this match",
+                value={"note": "做过三个硬件品牌的发布稿，档期合适。"},
+                request_only=True,
+            )
+        ],
     )
     def post(self, request, pk):
         match = _match_for_pm(request.user, pk)
@@ -67,8 +82,13 @@ class MatchApproveApi(APIView):
 class MatchRejectApi(APIView):
     @extend_schema(
         request=ReasonInputSerializer,
-        responses=MatchOutputSerializer,
+        responses={200: MatchOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
         summary="Reject a proposed match (the brief's PM)",
+        description=(
+            "The expert is not proposed for this brief again. When no proposal is left the "
+            "brief goes to `needs_attention`."
+        ),
+        examples=[OpenApiExample("Reject", value={"reason": "档期冲突"}, request_only=True)],
     )
     def post(self, request, pk):
         match = _match_for_pm(request.user, pk)
@@ -90,7 +110,7 @@ class BriefSummarySerializer(serializers.Serializer):
     budget_min = serializers.IntegerField()
     budget_max = serializers.IntegerField()
     deadline = serializers.DateField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=Brief.Status.choices)
 
 
 class InvitationSerializer(serializers.ModelSerializer):
@@ -112,12 +132,35 @@ class InvitationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class InvitationFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Match.Status.choices)
+    invited_after = django_filters.IsoDateTimeFilter(field_name="invited_at", lookup_expr="gte")
+    invited_before = django_filters.IsoDateTimeFilter(field_name="invited_at", lookup_expr="lt")
+
+    class Meta:
+        model = Match
+        fields = ["status"]
+
+
 class InvitationListApi(ListAPIView):
     """The expert's invitations: open ones and those already answered."""
 
     permission_classes = [IsExpert]
     serializer_class = InvitationSerializer
+    filterset_class = InvitationFilter
     queryset = Match.objects.none()
+
+    @extend_schema(
+        summary="My invitations (experts)",
+        description=(
+            "Invitations to the signed-in expert, newest first: open ones (`approved`, answer "
+            "before `expires_at`) and those already answered or ended. `status=approved` gives "
+            "the ones waiting for an answer. Other roles get 403."
+        ),
+        responses={200: InvitationSerializer(many=True), **error_responses(400, 401, 403, 404)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         return (
@@ -136,7 +179,16 @@ def _invitation_out(request, pk) -> dict:
 class InvitationAcceptApi(APIView):
     permission_classes = [IsExpert]
 
-    @extend_schema(request=None, responses=InvitationSerializer, summary="Accept an invitation")
+    @extend_schema(
+        request=None,
+        responses={200: InvitationSerializer, **error_responses(401, 403, 404, 409)},
+        summary="Accept an invitation (the invited expert)",
+        description=(
+            "The engagement starts and the brief becomes `in_progress`. Refused with 409 when "
+            "the invitation is no longer open, has expired, or you are at your capacity. "
+            "Another expert's invitation answers 404."
+        ),
+    )
     def post(self, request, pk):
         services.invitation_accept(match_id=pk, user=request.user)
         return Response(_invitation_out(request, pk))
@@ -147,9 +199,10 @@ class InvitationDeclineApi(APIView):
 
     @extend_schema(
         request=ReasonInputSerializer,
-        responses=InvitationSerializer,
-        summary="Decline an invitation",
-        description="The brief goes back to matching without you.",
+        responses={200: InvitationSerializer, **error_responses(400, 401, 403, 404, 409)},
+        summary="Decline an invitation (the invited expert)",
+        description="The brief goes back to matching without you; it does not count against you.",
+        examples=[OpenApiExample("Decline", value={"reason": "档期满了"}, request_only=True)],
     )
     def post(self, request, pk):
         serializer = ReasonInputSerializer(data=request.data)
@@ -161,8 +214,8 @@ class InvitationDeclineApi(APIView):
 
 
 class DeliveredSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    status = serializers.CharField()
+    id = serializers.IntegerField(help_text="The brief.")
+    status = serializers.ChoiceField(choices=Brief.Status.choices)
 
 
 class BriefDeliverApi(APIView):
@@ -170,8 +223,15 @@ class BriefDeliverApi(APIView):
 
     @extend_schema(
         request=None,
-        responses=DeliveredSerializer,
+        responses={200: DeliveredSerializer, **error_responses(401, 403, 404, 409)},
         summary="Mark the work delivered (the working expert)",
+        description=(
+            "The brief becomes `delivered` and its startup is asked to review it. Only the "
+            "expert working on the brief may; for anyone else the brief does not exist (404)."
+        ),
+        examples=[
+            OpenApiExample("Delivered", value={"id": 42, "status": "delivered"}, response_only=True)
+        ],
     )
     def post(self, request, pk):
         project = services.work_deliver(brief_id=pk, user=request.user)
@@ -186,8 +246,18 @@ class AcceptInputSerializer(serializers.Serializer):
 class BriefAcceptApi(APIView):
     @extend_schema(
         request=AcceptInputSerializer,
-        responses=BriefOutputSerializer,
+        responses={200: BriefOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
         summary="Accept the delivery and rate it 1–5 (the startup)",
+        description=(
+            "Only a `delivered` brief can be accepted (else 409); it becomes `completed` and "
+            "the rating counts towards the expert's reputation at once."
+        ),
+        examples=[
+            OpenApiExample(
+                "Rate", value={"rating": 5, "review": "准时交付，质量很好。"}, request_only=True
+            ),
+            BRIEF_RESPONSE_EXAMPLE,
+        ],
     )
     def post(self, request, pk):
         brief = access_brief(request.user, pk)
@@ -211,11 +281,18 @@ class RematchJobSerializer(serializers.ModelSerializer):
         fields = ["id", "status", "cause", "created_at", "promised_by", "brief"]
         read_only_fields = fields
 
+    @extend_schema_field(BriefOutputSerializer)
     def get_brief(self, job) -> dict:
         return _brief_out(self.context["request"], job.brief_id)
 
-    def get_promised_by(self, job) -> str:
-        return job.brief.rematch_promised_by.isoformat()
+    @extend_schema_field(
+        serializers.DateTimeField(
+            allow_null=True, help_text="When a new PM-approved candidate is promised by."
+        )
+    )
+    def get_promised_by(self, job) -> str | None:
+        promised = job.brief.rematch_promised_by
+        return serializers.DateTimeField().to_representation(promised) if promised else None
 
 
 class BriefDissatisfactionApi(APIView):
@@ -226,12 +303,22 @@ class BriefDissatisfactionApi(APIView):
 
     @extend_schema(
         request=DissatisfactionInputSerializer,
-        responses={202: RematchJobSerializer},
+        responses={202: RematchJobSerializer, **error_responses(400, 401, 403, 404, 409)},
         summary="Not satisfied: the platform re-matches (the startup)",
         description=(
             "Records the feedback, replaces the current expert and starts a re-match job. "
-            "Answers 202 at once; new PM-approved candidates follow within the promised time."
+            "Answers 202 at once; new PM-approved candidates follow within the promised time "
+            "(`promised_by`). Possible while the brief is `awaiting_expert`, `in_progress` or "
+            "`delivered` (else 409). A re-match for `fit` or `brief_unclear` does not count "
+            "against the expert. Throttled per startup."
         ),
+        examples=[
+            OpenApiExample(
+                "Not satisfied",
+                value={"reason": "quality", "comment": "初稿和品牌调性不符。"},
+                request_only=True,
+            )
+        ],
     )
     def post(self, request, pk):
         brief = access_brief(request.user, pk)
