@@ -272,3 +272,83 @@ class Match(models.Model):
 
     def __str__(self):
         return f"{self.brief_id} × {self.expert_id} ({self.status})"
+
+
+class Quote(models.Model):
+    """What an approved match costs, line by line: the expert's earnings and the platform's fee.
+
+    Versions of one match's quote are kept: a change after acceptance is a new version that
+    both sides agree to, and the earlier one stays as it was (superseded).
+    """
+
+    class Status(models.TextChoices):
+        OFFERED = "offered", _("Offered with the invitation")
+        AGREED = "agreed", _("Agreed")
+        PROPOSED = "proposed", _("Change proposed")
+        SUPERSEDED = "superseded", _("Superseded")
+        REJECTED = "rejected", _("Change rejected")
+        VOID = "void", _("Void (the match ended)")
+
+    brief = models.ForeignKey(
+        Brief, verbose_name=_("brief"), on_delete=models.PROTECT, related_name="quotes"
+    )
+    match = models.ForeignKey(
+        Match, verbose_name=_("match"), on_delete=models.PROTECT, related_name="quotes"
+    )
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.OFFERED
+    )
+    scope_days = models.DecimalField(
+        _("scope (days)"), max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    fixed_price = models.PositiveIntegerField(_("fixed price (CNY)"), null=True, blank=True)
+    day_rate = models.PositiveIntegerField(_("day rate then (CNY)"), null=True, blank=True)
+    expert_earnings = models.PositiveIntegerField(_("expert earns (CNY)"))
+    platform_fee = models.PositiveIntegerField(_("platform fee (CNY)"))
+    total = models.PositiveIntegerField(_("total (CNY)"))
+    fee_percent = models.DecimalField(_("fee percent"), max_digits=4, decimal_places=2)
+    fee_waived = models.BooleanField(
+        _("fee already paid for this brief"),
+        default=False,
+        help_text=_("A re-match never charges a second platform fee for the same brief."),
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("proposed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    agreed_at = models.DateTimeField(_("agreed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("quote")
+        verbose_name_plural = _("quotes")
+        ordering = ["brief", "match", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["match", "version"], name="quote_version_unique"),
+            models.UniqueConstraint(
+                fields=["match"],
+                condition=models.Q(status__in=["offered", "agreed"]),
+                name="quote_one_current_per_match",
+            ),
+            models.UniqueConstraint(
+                fields=["match"],
+                condition=models.Q(status="proposed"),
+                name="quote_one_open_change_per_match",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(total=models.F("expert_earnings") + models.F("platform_fee")),
+                name="quote_lines_add_up",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(scope_days__isnull=True) | models.Q(fixed_price__isnull=True),
+                name="quote_days_or_fixed",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "agreed_at"], name="quote_status_idx")]
+
+    def __str__(self):
+        return f"{self.brief} v{self.version}: ¥{self.total}"

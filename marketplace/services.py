@@ -6,6 +6,7 @@ the new status (stored now, mailed after commit).
 """
 
 from datetime import date
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,7 +20,8 @@ from experts.models import Tag
 from kaigan.accounts.models import User
 from kaigan.errors import Conflict, InvalidTransition, NotAllowed
 from kaigan.notifications.services import notify
-from marketplace.models import Brief, BriefEvent, Campaign, Match, Startup
+from marketplace import pricing
+from marketplace.models import Brief, BriefEvent, Campaign, Match, Quote, Startup
 
 S = Brief.Status
 
@@ -269,6 +271,7 @@ def brief_cancel(*, brief_id: int, actor, reason: str = "") -> Brief:
     for match in brief.matches.filter(status__in=[Match.Status.PROPOSED, Match.Status.APPROVED]):
         if match.status == Match.Status.APPROVED:
             expert_adjust_counters(expert_id=match.expert_id, pending_invitations=-1)
+            quote_void(match=match)
         match.status = Match.Status.WITHDRAWN
         match.decided_at = now
         match.decision_reason = _("The brief was cancelled.")
@@ -300,8 +303,10 @@ def _locked_match(match_id: int) -> tuple[Brief, Match]:
 
 
 @transaction.atomic
-def match_approve(*, match_id: int, actor, note: str = "") -> Match:
-    """Approve one proposal: withdraw the others, invite the expert, tell the startup."""
+def match_approve(
+    *, match_id: int, actor, note: str = "", scope_days=None, fixed_price=None
+) -> Match:
+    """Approve one proposal with its quote: withdraw the others, invite the expert."""
     from experts.services import expert_adjust_counters
 
     brief, match = _locked_match(match_id)
@@ -335,6 +340,9 @@ def match_approve(*, match_id: int, actor, note: str = "") -> Match:
             )
     except IntegrityError:
         raise Conflict(_("Another match of this brief was approved at the same time.")) from None
+    quote_offer(
+        brief=brief, match=match, actor=actor, scope_days=scope_days, fixed_price=fixed_price
+    )
     brief.matches.filter(status=Match.Status.PROPOSED).exclude(pk=match.pk).update(
         status=Match.Status.WITHDRAWN,
         decided_at=now,
@@ -391,7 +399,9 @@ def brief_rerun_matching(*, brief_id: int, actor) -> list[Match]:
 
 
 @transaction.atomic
-def match_pick(*, brief_id: int, expert_id: int, actor, note: str = "") -> Match:
+def match_pick(
+    *, brief_id: int, expert_id: int, actor, note: str = "", scope_days=None, fixed_price=None
+) -> Match:
     """A PM picks an expert by hand for a brief that needs attention, and approves them."""
     from experts.models import Expert
 
@@ -421,4 +431,160 @@ def match_pick(*, brief_id: int, expert_id: int, actor, note: str = "") -> Match
         score=0,
         breakdown={"picked_by_pm": 1},
     )
-    return match_approve(match_id=match.pk, actor=actor, note=note)
+    return match_approve(
+        match_id=match.pk,
+        actor=actor,
+        note=note,
+        scope_days=scope_days,
+        fixed_price=fixed_price,
+    )
+
+
+# --- quotes: open prices -----------------------------------------------------------------------
+
+
+def fee_rule() -> pricing.FeeRule:
+    return pricing.FeeRule(
+        percent=Decimal(str(settings.KAIGAN_FEE_PERCENT)),
+        floor=settings.KAIGAN_FEE_FLOOR,
+        cap=settings.KAIGAN_FEE_CAP,
+    )
+
+
+def _fee_already_paid(brief: Brief, *, match: Match) -> bool:
+    """A brief pays the platform fee once: on the first quote an expert agreed to."""
+    return (
+        Quote.objects.filter(
+            brief=brief,
+            status__in=[Quote.Status.AGREED, Quote.Status.SUPERSEDED],
+            platform_fee__gt=0,
+        )
+        .exclude(match=match)
+        .exists()
+    )
+
+
+def _priced(brief, match, *, scope_days, fixed_price, version, status, user) -> Quote:
+    rule = fee_rule()
+    try:
+        lines = pricing.quote_lines(
+            day_rate=match.expert.day_rate,
+            scope_days=scope_days,
+            fixed_price=fixed_price,
+            rule=rule,
+            fee_waived=_fee_already_paid(brief, match=match),
+        )
+        days, price = pricing.check_scope(scope_days, fixed_price)
+    except pricing.PricingError as exc:
+        raise ValidationError({exc.field: str(exc)}) from None
+    return Quote(
+        brief=brief,
+        match=match,
+        version=version,
+        status=status,
+        scope_days=days,
+        fixed_price=price,
+        day_rate=match.expert.day_rate,
+        expert_earnings=lines.expert_earnings,
+        platform_fee=lines.platform_fee,
+        total=lines.total,
+        fee_percent=rule.percent,
+        fee_waived=lines.platform_fee == 0 and _fee_already_paid(brief, match=match),
+        proposed_by=user,
+    )
+
+
+def suggested_scope(*, brief: Brief, expert) -> Decimal:
+    return pricing.suggested_scope_days(
+        day_rate=expert.day_rate, budget_max=brief.budget_max, rule=fee_rule()
+    )
+
+
+def quote_offer(*, brief: Brief, match: Match, actor, scope_days=None, fixed_price=None) -> Quote:
+    """The PM's scope for an approved match (caller holds the brief lock)."""
+    if scope_days is None and fixed_price is None:
+        if match.expert.day_rate:
+            scope_days = suggested_scope(brief=brief, expert=match.expert)
+        else:
+            fixed_price = brief.budget_min
+    quote = _priced(
+        brief,
+        match,
+        scope_days=scope_days,
+        fixed_price=fixed_price,
+        version=1,
+        status=Quote.Status.OFFERED,
+        user=actor,
+    )
+    quote.save()
+    return quote
+
+
+def quote_agree_offer(*, match: Match) -> None:
+    """The expert accepted the invitation: the offered quote is agreed (caller holds the lock)."""
+    Quote.objects.filter(match=match, status=Quote.Status.OFFERED).update(
+        status=Quote.Status.AGREED, agreed_at=timezone.now()
+    )
+
+
+def quote_void(*, match: Match) -> None:
+    """The match ended before it was accepted: its offer is void (kept as history)."""
+    Quote.objects.filter(match=match, status=Quote.Status.OFFERED).update(status=Quote.Status.VOID)
+
+
+def _quote_parties(brief: Brief, match: Match) -> set[int]:
+    return {brief.startup.owner_id, match.expert.user_id}
+
+
+@transaction.atomic
+def quote_propose_change(*, brief_id: int, user, scope_days=None, fixed_price=None) -> Quote:
+    """A party to the engagement proposes a new scope; the other side must agree."""
+    brief = brief_lock(brief_id=brief_id)
+    match = brief.matches.select_related("expert").filter(status=Match.Status.ACCEPTED).first()
+    if match is None or user.pk not in _quote_parties(brief, match):
+        raise NotAllowed(_("Only the startup and the working expert can change this quote."))
+    if brief.status not in (S.IN_PROGRESS, S.DELIVERED):
+        raise InvalidTransition(_("A quote changes only while the work is under way."))
+    current = Quote.objects.filter(match=match, status=Quote.Status.AGREED).first()
+    if current is None:
+        raise InvalidTransition(_("There is no agreed quote to change."))
+    if Quote.objects.filter(match=match, status=Quote.Status.PROPOSED).exists():
+        raise Conflict(_("A change is already waiting for an answer."))
+    quote = _priced(
+        brief,
+        match,
+        scope_days=scope_days,
+        fixed_price=fixed_price,
+        version=current.version + 1,
+        status=Quote.Status.PROPOSED,
+        user=user,
+    )
+    quote.save()
+    return quote
+
+
+@transaction.atomic
+def quote_answer_change(*, quote_id: int, user, agree: bool) -> Quote:
+    """The other party agrees (the earlier version is superseded) or rejects the change."""
+    brief_id = Quote.objects.values_list("brief_id", flat=True).filter(pk=quote_id).first()
+    if brief_id is None:
+        raise Quote.DoesNotExist
+    brief = brief_lock(brief_id=brief_id)
+    quote = Quote.objects.select_related("match__expert").get(pk=quote_id)
+    parties = _quote_parties(brief, quote.match)
+    if user.pk not in parties:
+        raise NotAllowed(_("Only the startup and the working expert can answer this change."))
+    if user.pk == quote.proposed_by_id:
+        raise NotAllowed(_("The other side must answer a change you proposed."))
+    if quote.status != Quote.Status.PROPOSED:
+        raise InvalidTransition(_("This change was already answered."))
+    if agree:
+        Quote.objects.filter(match=quote.match, status=Quote.Status.AGREED).update(
+            status=Quote.Status.SUPERSEDED
+        )
+        quote.status = Quote.Status.AGREED
+        quote.agreed_at = timezone.now()
+    else:
+        quote.status = Quote.Status.REJECTED
+    quote.save(update_fields=["status", "agreed_at"])
+    return quote

@@ -179,6 +179,7 @@ def invitation_accept(*, match_id: int, user) -> Project:
     match.status = M.ACCEPTED
     match.responded_at = now
     match.save(update_fields=["status", "responded_at"])
+    marketplace_services.quote_agree_offer(match=match)
     project = Project.objects.create(match=match, brief=brief, expert=match.expert)
     marketplace_services.brief_transition(brief=brief, to=S.IN_PROGRESS, actor=user)
     notify(
@@ -216,6 +217,7 @@ def _end_invitation(match: Match, *, status: str, reason: str = "") -> None:
     match.responded_at = timezone.now()
     match.decision_reason = (reason or "")[:500]
     match.save(update_fields=["status", "responded_at", "decision_reason"])
+    marketplace_services.quote_void(match=match)
     expert_services.expert_adjust_counters(expert_id=match.expert_id, pending_invitations=-1)
 
 
@@ -344,6 +346,7 @@ def dissatisfaction_submit(*, brief_id: int, user, reason: str, comment: str = "
             )
             expert_services.expert_adjust_counters(expert_id=match.expert_id, active_load=-1)
         else:
+            marketplace_services.quote_void(match=match)
             expert_services.expert_adjust_counters(
                 expert_id=match.expert_id, pending_invitations=-1
             )

@@ -1,6 +1,6 @@
 """Issue 7 (service level): not satisfied → a re-match job, the sweeper, the attempt cap."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -71,7 +71,7 @@ def test_dissatisfaction_replaces_the_expert_and_writes_a_job_in_one_go(
     assert body["brief"]["status"] == S.REMATCHING
     assert body["brief"]["rematch_started_at"] is not None
     promised = brief.__class__.objects.get(pk=brief.pk).rematch_promised_by
-    assert body["promised_by"] == promised.isoformat()
+    assert datetime.fromisoformat(body["promised_by"]) == promised
     assert promised - timezone.now() > timedelta(hours=47)
     match.refresh_from_db()
     assert match.status == M.REPLACED

@@ -325,6 +325,10 @@ KAIGAN_MATCH_ROUND_SIZE = env.int("KAIGAN_MATCH_ROUND_SIZE", default=5)
 KAIGAN_INVITATION_WINDOW = timedelta(hours=env.int("KAIGAN_INVITATION_WINDOW_HOURS", default=48))
 KAIGAN_REMATCH_PROMISE = timedelta(hours=env.int("KAIGAN_REMATCH_PROMISE_HOURS", default=48))
 KAIGAN_PM_DEFAULT_CAPACITY = 20
+# Open prices: the platform's fee on the expert's earnings, with a floor and a cap (whole CNY).
+KAIGAN_FEE_PERCENT = env.str("KAIGAN_FEE_PERCENT", default="10")
+KAIGAN_FEE_FLOOR = env.int("KAIGAN_FEE_FLOOR", default=200)
+KAIGAN_FEE_CAP = env.int("KAIGAN_FEE_CAP", default=20000)
 # A running re-match job is someone's for this long; after it, the sweeper or a redelivered
 # message may take it again. Longer than the task's hard time limit.
 KAIGAN_REMATCH_LEASE_SECONDS = env.int("KAIGAN_REMATCH_LEASE_SECONDS", default=120)
