@@ -159,6 +159,21 @@ class MatchInline(admin.TabularInline):
 
 
 class ApproveForm(forms.Form):
+    scope_days = forms.DecimalField(
+        label=gettext_lazy("Scope (days)"),
+        required=False,
+        min_value=0.5,
+        max_value=120,
+        decimal_places=1,
+        max_digits=4,
+        help_text=gettext_lazy("Half-day steps; suggested so the total fits the budget."),
+    )
+    fixed_price = forms.IntegerField(
+        label=gettext_lazy("Or a fixed price (CNY)"),
+        required=False,
+        min_value=100,
+        max_value=5_000_000,
+    )
     note = forms.CharField(
         label=gettext_lazy("Why this match (shown to the startup and the expert)"),
         max_length=1000,
@@ -451,6 +466,7 @@ class MatchAdmin(NoDeleteAdmin):
 
     def _page(self, request, match, *, title, form, button):
         context = {
+            "rule": services.fee_rule(),
             **self.admin_site.each_context(request),
             "title": title,
             "brief": match.brief,
@@ -469,11 +485,22 @@ class MatchAdmin(NoDeleteAdmin):
 
     def approve_view(self, request, pk):
         match = self._match_for(request, pk)
-        form = ApproveForm(request.POST or None)
+        suggested = services.suggested_scope(brief=match.brief, expert=match.expert)
+        form = ApproveForm(
+            request.POST or None,
+            initial={"scope_days": suggested} if match.expert.day_rate else {},
+        )
         if request.method == "POST" and form.is_valid():
+            days, price = form.cleaned_data["scope_days"], form.cleaned_data["fixed_price"]
+            if days is not None and price is not None:
+                days = None  # a fixed price, when given, is what the PM meant
             try:
                 services.match_approve(
-                    match_id=match.pk, actor=request.user, note=form.cleaned_data["note"]
+                    match_id=match.pk,
+                    actor=request.user,
+                    note=form.cleaned_data["note"],
+                    scope_days=days,
+                    fixed_price=price,
                 )
             except (ApplicationError, ValidationError) as exc:
                 self.message_user(request, _error_message(exc), messages.ERROR)
@@ -483,6 +510,14 @@ class MatchAdmin(NoDeleteAdmin):
                     _("%(expert)s is approved and invited.") % {"expert": match.expert},
                     messages.SUCCESS,
                 )
+                quote = match.quotes.order_by("-version").first()
+                if quote and quote.total > match.brief.budget_max:
+                    self.message_user(
+                        request,
+                        _("The total ¥%(total)s exceeds the brief's budget of ¥%(budget)s.")
+                        % {"total": quote.total, "budget": match.brief.budget_max},
+                        messages.WARNING,
+                    )
             return self._to_brief(match)
         return self._page(
             request, match, title=_("Approve this match"), form=form, button=_("Approve")

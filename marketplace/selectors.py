@@ -3,7 +3,7 @@
 from django.db.models import Prefetch, Q
 
 from kaigan.accounts.models import User
-from marketplace.models import Brief, BriefEvent, Match, Startup
+from marketplace.models import Brief, BriefEvent, Match, Quote, Startup
 
 #: Match statuses a startup may see: the PM has approved them (or they came after approval).
 STARTUP_VISIBLE_MATCH_STATUSES = (
@@ -62,10 +62,21 @@ def expert_work_for(*, expert) -> dict:
             | Q(status__in=[Match.Status.ACCEPTED, Match.Status.COMPLETED])
         )
         .select_related("brief__tag", "brief__startup")
+        .prefetch_related(
+            Prefetch(
+                "quotes",
+                queryset=Quote.objects.filter(
+                    status__in=[Quote.Status.OFFERED, Quote.Status.AGREED, Quote.Status.PROPOSED]
+                ).order_by("version"),
+                to_attr="open_quotes",
+            )
+        )
         .order_by("-invited_at", "-id")
     )
     invitations, engagements = [], []
     for match in matches:
+        match.quote = next((q for q in match.open_quotes if q.status != "proposed"), None)
+        match.quote_change = next((q for q in match.open_quotes if q.status == "proposed"), None)
         (invitations if match.status == Match.Status.APPROVED else engagements).append(match)
     return {"invitations": invitations, "engagements": engagements}
 
@@ -75,4 +86,45 @@ def brief_with_timeline(*, brief_id: int, user):
         brief_list_for(user=user)
         .prefetch_related(Prefetch("events", queryset=BriefEvent.objects.select_related("actor")))
         .get(pk=brief_id)
+    )
+
+
+def quotes_for_brief(brief: Brief) -> dict:
+    """The live match's current quote (offered or agreed) and any change waiting for an answer."""
+    rows = list(
+        Quote.objects.filter(
+            brief=brief,
+            match__status__in=Match.LIVE_STATUSES,
+            status__in=[Quote.Status.OFFERED, Quote.Status.AGREED, Quote.Status.PROPOSED],
+        ).select_related("proposed_by")
+    )
+    current = next((q for q in rows if q.status != Quote.Status.PROPOSED), None)
+    change = next((q for q in rows if q.status == Quote.Status.PROPOSED), None)
+    return {"quote": current, "quote_change": change}
+
+
+def quotes_for_startup(*, user):
+    """Every quote of the startup's briefs, for the CSV download (newest first)."""
+    return (
+        Quote.objects.filter(brief__startup__owner=user)
+        .select_related("brief", "match__expert")
+        .order_by("-created_at", "-id")
+    )
+
+
+def fee_totals_by_month(*, briefs):
+    """Platform fees agreed per month on these briefs (the PM's dashboard)."""
+    from django.db.models import Count, Sum
+    from django.db.models.functions import TruncMonth
+
+    return list(
+        Quote.objects.filter(
+            brief__in=briefs,
+            status=Quote.Status.AGREED,  # the version in force; superseded ones are replaced
+            agreed_at__isnull=False,
+        )
+        .annotate(month=TruncMonth("agreed_at"))
+        .values("month")
+        .annotate(fees=Sum("platform_fee"), quotes=Count("pk"))
+        .order_by("-month")[:12]
     )

@@ -146,3 +146,60 @@ def startup_profile(request):
             messages.success(request, _("Your company profile is saved."))
             return redirect("marketplace:brief_list")
     return render(request, "marketplace/startup_profile.html", {"form": form})
+
+
+@login_required
+def quotes_csv(request):
+    """The startup's quotes as CSV, with headers in the page's language."""
+    import csv
+
+    from django.http import HttpResponse
+    from django.utils import timezone
+
+    _my_startup(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="kaigan-quotes-{stamp}.csv"'
+    response.write("\ufeff")  # a BOM, so spreadsheet programs read the Chinese right
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            _("Brief"),
+            _("Expert"),
+            _("Version"),
+            _("Status"),
+            _("Days"),
+            _("Day rate (CNY)"),
+            _("Fixed price (CNY)"),
+            _("Expert earns (CNY)"),
+            _("Platform fee (CNY)"),
+            _("Total (CNY)"),
+            _("Created"),
+            _("Agreed"),
+        ]
+    )
+    for quote in selectors.quotes_for_startup(user=request.user):
+        writer.writerow(
+            [
+                _csv_safe(quote.brief.title),
+                _csv_safe(quote.match.expert.display_name),
+                quote.version,
+                quote.get_status_display(),
+                quote.scope_days if quote.scope_days is not None else "",
+                quote.day_rate or "",
+                quote.fixed_price or "",
+                quote.expert_earnings,
+                quote.platform_fee,
+                quote.total,
+                timezone.localtime(quote.created_at).strftime("%Y-%m-%d %H:%M"),
+                timezone.localtime(quote.agreed_at).strftime("%Y-%m-%d %H:%M")
+                if quote.agreed_at
+                else "",
+            ]
+        )
+    return response
+
+
+def _csv_safe(text: str) -> str:
+    """Neutralise spreadsheet formulas in user text (CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -33,3 +35,25 @@ class DissatisfactionForm(forms.Form):
 
 class DeclineForm(forms.Form):
     reason = forms.CharField(label=_("Reason (optional)"), max_length=500, required=False)
+
+
+class QuoteChangeForm(forms.Form):
+    scope_days = forms.DecimalField(
+        label=_("New scope (days)"),
+        required=False,
+        min_value=Decimal("0.5"),
+        max_value=Decimal("120"),
+        decimal_places=1,
+        max_digits=4,
+        help_text=_("In half days. Or give a fixed price instead."),
+    )
+    fixed_price = forms.IntegerField(
+        label=_("Or a fixed price (CNY)"), required=False, min_value=100, max_value=5_000_000
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        days, price = cleaned.get("scope_days"), cleaned.get("fixed_price")
+        if not self.errors and (days is None) == (price is None):
+            raise forms.ValidationError(_("Give either a scope in days or a fixed price."))
+        return cleaned

@@ -3,6 +3,7 @@
 from django.db.models import Avg, Count, Q
 
 from marketplace.models import Brief
+from marketplace.selectors import fee_totals_by_month
 from projects.models import Feedback, RematchJob
 
 
@@ -48,4 +49,5 @@ def pm_dashboard(*, briefs) -> dict:
         "rematch_rate": round(100 * totals["rematched"] / started, 1) if started else None,
         "completed": totals["completed"],
         "dead_jobs": dead_jobs,
+        "fees_by_month": fee_totals_by_month(briefs=briefs),
     }

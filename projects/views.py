@@ -4,22 +4,28 @@ invitations and delivers. Each view parses the form, calls one service, and redi
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kaigan.errors import ApplicationError
+from marketplace import services as marketplace_services
 from marketplace.access import access_brief
-from marketplace.models import Brief
-from marketplace.selectors import brief_matches_for
+from marketplace.models import Brief, Quote
+from marketplace.selectors import brief_matches_for, quotes_for_brief
 from projects import services
-from projects.forms import AcceptForm, DeclineForm, DissatisfactionForm
+from projects.forms import AcceptForm, DeclineForm, DissatisfactionForm, QuoteChangeForm
 
 
 def brief_detail_context(request, brief, *, accept_form=None, dissatisfaction_form=None) -> dict:
     """What the startup can do next on its brief page."""
     status = brief.status
     return {
+        **quotes_for_brief(brief),
+        "quote_change_form": QuoteChangeForm()
+        if status in (Brief.Status.IN_PROGRESS, Brief.Status.DELIVERED)
+        else None,
         "matches": brief_matches_for(brief=brief, user=request.user),
         "accept_form": accept_form or (AcceptForm() if status == Brief.Status.DELIVERED else None),
         "dissatisfaction_form": dissatisfaction_form
@@ -118,3 +124,67 @@ def brief_deliver(request, pk):
         lambda: services.work_deliver(brief_id=pk, user=request.user),
         _("Marked as delivered. The startup will review it."),
     )
+
+
+def _back_to_work(request, brief_id):
+    if request.user.role == "expert":
+        return redirect("experts:dashboard")
+    return redirect("marketplace:brief_detail", pk=brief_id)
+
+
+@login_required
+@require_POST
+def quote_change(request, pk):
+    """Either side proposes a new scope for work under way; the other must agree."""
+    brief = access_brief_or_engagement(request.user, pk)
+    form = QuoteChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            marketplace_services.quote_propose_change(
+                brief_id=brief.pk,
+                user=request.user,
+                scope_days=form.cleaned_data["scope_days"],
+                fixed_price=form.cleaned_data["fixed_price"],
+            )
+        except (ApplicationError, ValidationError) as exc:
+            messages.error(request, getattr(exc, "message", None) or " ".join(exc.messages))
+        else:
+            messages.success(request, _("Your proposal is sent; the other side must agree."))
+    else:
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    return _back_to_work(request, brief.pk)
+
+
+@login_required
+@require_POST
+def quote_answer(request, pk):
+    quote = Quote.objects.filter(pk=pk).first()
+    if quote is None:
+        raise Http404
+    brief = access_brief_or_engagement(request.user, quote.brief_id)
+    agree = request.POST.get("answer") == "agree"
+    try:
+        marketplace_services.quote_answer_change(quote_id=quote.pk, user=request.user, agree=agree)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("The new quote is agreed.") if agree else _("The change is rejected.")
+        )
+    return _back_to_work(request, brief.pk)
+
+
+def access_brief_or_engagement(user, pk):
+    """The startup's own brief, or a brief the expert works on; anything else is a 404."""
+    from marketplace.models import Match
+
+    if user.role == "expert":
+        match = (
+            Match.objects.filter(brief_id=pk, expert__user=user, status__in=Match.LIVE_STATUSES)
+            .select_related("brief")
+            .first()
+        )
+        if match is None:
+            raise Http404
+        return match.brief
+    return access_brief(user, pk)

@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from marketplace.models import BUDGET_MAX, BUDGET_MIN, Brief, Match
+from marketplace.models import BUDGET_MAX, BUDGET_MIN, Brief, Match, Quote
 
 
 class PersonSerializer(serializers.Serializer):
@@ -15,6 +15,29 @@ class ExpertRefSerializer(serializers.Serializer):
     tag = serializers.CharField(source="tag.slug", allow_null=True, default=None)
 
 
+class QuoteSerializer(serializers.ModelSerializer):
+    """Open prices: the expert's earnings and the platform's fee as separate lines."""
+
+    class Meta:
+        model = Quote
+        fields = [
+            "id",
+            "version",
+            "status",
+            "scope_days",
+            "fixed_price",
+            "day_rate",
+            "expert_earnings",
+            "platform_fee",
+            "fee_percent",
+            "fee_waived",
+            "total",
+            "created_at",
+            "agreed_at",
+        ]
+        read_only_fields = fields
+
+
 class BriefOutputSerializer(serializers.ModelSerializer):
     tag = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     campaign = serializers.CharField(source="campaign.name", allow_null=True, read_only=True)
@@ -22,6 +45,7 @@ class BriefOutputSerializer(serializers.ModelSerializer):
     current_expert = serializers.SerializerMethodField()
     startup = serializers.CharField(source="startup.__str__", read_only=True)
     rematch_promised_by = serializers.DateTimeField(read_only=True, allow_null=True)
+    quote = serializers.SerializerMethodField()
 
     class Meta:
         model = Brief
@@ -38,6 +62,7 @@ class BriefOutputSerializer(serializers.ModelSerializer):
             "startup",
             "pm",
             "current_expert",
+            "quote",
             "rematch_count",
             "rematch_started_at",
             "rematch_promised_by",
@@ -56,6 +81,20 @@ class BriefOutputSerializer(serializers.ModelSerializer):
                 brief.matches.filter(status__in=Match.LIVE_STATUSES).select_related("expert__tag")
             )
         return ExpertRefSerializer(live[0].expert).data if live else None
+
+    @extend_schema_field(QuoteSerializer(allow_null=True))
+    def get_quote(self, brief):
+        """The current expert's quote in force (offered with the invitation, or agreed)."""
+        quotes = getattr(brief, "current_quotes", None)
+        if quotes is None:
+            quotes = list(
+                Quote.objects.filter(
+                    brief=brief,
+                    match__status__in=Match.LIVE_STATUSES,
+                    status__in=[Quote.Status.OFFERED, Quote.Status.AGREED],
+                )
+            )
+        return QuoteSerializer(quotes[0]).data if quotes else None
 
 
 class BriefInputSerializer(serializers.Serializer):

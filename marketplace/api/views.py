@@ -19,7 +19,7 @@ from marketplace.api.serializers import (
     CancelInputSerializer,
     MatchOutputSerializer,
 )
-from marketplace.models import Match
+from marketplace.models import Match, Quote
 from projects.services import brief_submit
 
 BRIEF_EXAMPLE = {
@@ -54,7 +54,15 @@ def _with_live_match(qs):
                 "expert__tag"
             ),
             to_attr="live_matches",
-        )
+        ),
+        Prefetch(
+            "quotes",
+            queryset=Quote.objects.filter(
+                match__status__in=Match.LIVE_STATUSES,
+                status__in=[Quote.Status.OFFERED, Quote.Status.AGREED],
+            ),
+            to_attr="current_quotes",
+        ),
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects.api import views
+from projects.api import quotes, views
 
 urlpatterns = [
     path("matches/<id:pk>/approve/", views.MatchApproveApi.as_view(), name="api-match-approve"),
@@ -22,5 +22,14 @@ urlpatterns = [
         "briefs/<id:pk>/dissatisfaction/",
         views.BriefDissatisfactionApi.as_view(),
         name="api-brief-dissatisfaction",
+    ),
+    path("briefs/<id:pk>/quote/change/", quotes.QuoteChangeApi.as_view(), name="api-quote-change"),
+    path(
+        "quotes/<id:pk>/agree/", quotes.QuoteAnswerApi.as_view(agree=True), name="api-quote-agree"
+    ),
+    path(
+        "quotes/<id:pk>/reject/",
+        quotes.QuoteAnswerApi.as_view(agree=False),
+        name="api-quote-reject",
     ),
 ]

@@ -1,7 +1,7 @@
 """API for the journey after posting: PM decisions, invitations, delivery, feedback."""
 
 import django_filters
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -14,9 +14,13 @@ from kaigan.api.permissions import IsExpert
 from kaigan.api.schema import error_responses
 from marketplace import services as marketplace_services
 from marketplace.access import access_brief
-from marketplace.api.serializers import BriefOutputSerializer, MatchOutputSerializer
+from marketplace.api.serializers import (
+    BriefOutputSerializer,
+    MatchOutputSerializer,
+    QuoteSerializer,
+)
 from marketplace.api.views import BRIEF_RESPONSE_EXAMPLE, _brief_out
-from marketplace.models import Brief, Match
+from marketplace.models import Brief, Match, Quote
 from projects import services
 from projects.models import Feedback, RematchJob
 
@@ -115,6 +119,7 @@ class BriefSummarySerializer(serializers.Serializer):
 
 class InvitationSerializer(serializers.ModelSerializer):
     brief = BriefSummarySerializer(read_only=True)
+    quote = serializers.SerializerMethodField()
 
     class Meta:
         model = Match
@@ -128,8 +133,19 @@ class InvitationSerializer(serializers.ModelSerializer):
             "expires_at",
             "responded_at",
             "brief",
+            "quote",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(QuoteSerializer(allow_null=True))
+    def get_quote(self, match):
+        """What the expert earns, shown before accepting (the offer, or the agreed version)."""
+        quotes = getattr(match, "current_quotes", None)
+        if quotes is None:
+            quotes = list(
+                match.quotes.filter(status__in=[Quote.Status.OFFERED, Quote.Status.AGREED])
+            )
+        return QuoteSerializer(quotes[0]).data if quotes else None
 
 
 class InvitationFilter(django_filters.FilterSet):
@@ -167,6 +183,15 @@ class InvitationListApi(ListAPIView):
             Match.objects.filter(expert__user=self.request.user)
             .filter(Q(status=Match.Status.APPROVED) | Q(invited_at__isnull=False))
             .select_related("brief__tag")
+            .prefetch_related(
+                Prefetch(
+                    "quotes",
+                    queryset=Quote.objects.filter(
+                        status__in=[Quote.Status.OFFERED, Quote.Status.AGREED]
+                    ),
+                    to_attr="current_quotes",
+                )
+            )
             .order_by("-invited_at", "-id")
         )
 

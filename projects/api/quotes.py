@@ -1,0 +1,79 @@
+"""Changing a quote after acceptance: one side proposes, the other agrees or rejects."""
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from kaigan.api.schema import error_responses
+from marketplace import services as marketplace_services
+from marketplace.api.serializers import QuoteSerializer
+from marketplace.models import Match, Quote
+
+
+class QuoteChangeInputSerializer(serializers.Serializer):
+    scope_days = serializers.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        required=False,
+        allow_null=True,
+        help_text="New scope in days (half-day steps, 0.5–120). Or give fixed_price.",
+    )
+    fixed_price = serializers.IntegerField(
+        required=False, allow_null=True, help_text="A fixed price in whole CNY (100–5,000,000)."
+    )
+
+
+def _party_brief_id(user, brief_id) -> int:
+    """The brief of an engagement the user is a party to (startup owner or working expert)."""
+    party = Match.objects.filter(brief_id=brief_id, status=Match.Status.ACCEPTED).filter(
+        expert__user=user
+    ) | Match.objects.filter(
+        brief_id=brief_id, status=Match.Status.ACCEPTED, brief__startup__owner=user
+    )
+    if not party.exists():
+        raise Http404
+    return brief_id
+
+
+class QuoteChangeApi(APIView):
+    @extend_schema(
+        request=QuoteChangeInputSerializer,
+        responses={201: QuoteSerializer, **error_responses(400, 401, 404, 409)},
+        summary="Propose a change to the agreed quote (startup or working expert)",
+        description=(
+            "The agreed version stays in force until the other side agrees "
+            "(`POST /api/v1/quotes/{id}/agree/`) or rejects it."
+        ),
+    )
+    def post(self, request, pk):
+        brief_id = _party_brief_id(request.user, pk)
+        serializer = QuoteChangeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        quote = marketplace_services.quote_propose_change(
+            brief_id=brief_id,
+            user=request.user,
+            scope_days=serializer.validated_data.get("scope_days"),
+            fixed_price=serializer.validated_data.get("fixed_price"),
+        )
+        return Response(QuoteSerializer(quote).data, status=status.HTTP_201_CREATED)
+
+
+class QuoteAnswerApi(APIView):
+    agree = True
+
+    @extend_schema(
+        request=None,
+        responses={200: QuoteSerializer, **error_responses(401, 403, 404, 409)},
+        summary="Answer a proposed quote change (the other side)",
+    )
+    def post(self, request, pk):
+        quote = Quote.objects.filter(pk=pk).values("brief_id").first()
+        if quote is None:
+            raise Http404
+        _party_brief_id(request.user, quote["brief_id"])
+        answered = marketplace_services.quote_answer_change(
+            quote_id=pk, user=request.user, agree=self.agree
+        )
+        return Response(QuoteSerializer(answered).data)
