@@ -20,7 +20,7 @@ MO = MESSAGES / "django.mo"
 
 HEADLINE_EN = "Brand communication for startups, without an agency's margin."
 HEADLINE_ZH = "创业公司的品牌传播,没有中间商赚差价。"
-PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
+PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]|%%")
 
 
 # --- a tiny .po reader (polib is not a dependency) ---------------------------------------------
@@ -386,8 +386,13 @@ def _untranslated_text(source: str) -> list[tuple[int, str]]:
                 found.append((text[: match.start()].count("\n") + 1, match.group()))
     text = re.sub(r"<!--.*?-->|<[^>]*>", blank, text, flags=re.S)
     for match in re.finditer(r"[^\s<>]*[A-Za-z\u4e00-\u9fff][^\s<>]*", text):
-        if match.group() not in VISIBLE_TEXT_ALLOWED:
-            found.append((text[: match.start()].count("\n") + 1, match.group()))
+        word = match.group()
+        # A lone Latin letter ("v" before a version, "x" between sizes) is a symbol, not a word.
+        lone_letter = len(re.findall(r"[A-Za-z]", word)) == 1 and not re.search(
+            r"[\u4e00-\u9fff]", word
+        )
+        if word not in VISIBLE_TEXT_ALLOWED and not lone_letter:
+            found.append((text[: match.start()].count("\n") + 1, word))
     return found
 
 
@@ -398,6 +403,8 @@ def test_the_scanner_finds_untranslated_text():
         '<span class="brand">Kaigan</span>'
     )
     assert [text for _line, text in _untranslated_text(source)] == ['title="Hint"', "Oops"]
+    assert _untranslated_text("<p>{{ a }} · v{{ b }} × 2</p>") == []
+    assert _untranslated_text("<p>{{ a }} 元</p>") == [(1, "元")]
 
 
 def test_templates_have_no_visible_text_outside_translate():
