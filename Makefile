@@ -66,13 +66,15 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# Browser tests drive Debian's Chromium; install it when it is missing (root, or sudo).
+# Browser tests drive Debian's Chromium (never a downloaded browser); CJK fonts make the
+# Chinese screenshots readable. Installed when missing (as root, or with sudo).
 chromium:
-	@if ! command -v chromium >/dev/null 2>&1; then \
-	  echo "Installing Debian's chromium for the browser tests"; \
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then \
+	  echo "Installing Debian's chromium and CJK fonts for the browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
-	  || echo "WARNING: could not install chromium; browser tests will be skipped."; \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq chromium fonts-noto-cjk >/dev/null \
+	  || echo "WARNING: could not install chromium; the browser tests will be skipped."; \
 	fi
 
 test: venv lint chromium
