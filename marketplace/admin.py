@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from experts.models import Expert
 from kaigan.errors import ApplicationError
 from marketplace import services
-from marketplace.models import Brief, BriefEvent, Campaign, Match, Startup
+from marketplace.models import Brief, BriefEvent, BriefStatusLog, Campaign, Match, Quote, Startup
 
 S = Brief.Status
 
@@ -593,3 +593,56 @@ class MatchAdmin(NoDeleteAdmin):
                 self.message_user(
                     request, f"{match.expert} / {match.brief}: {_('done')}", messages.SUCCESS
                 )
+
+
+@admin.register(Quote)
+class QuoteAdmin(NoDeleteAdmin):
+    """Read-only: quotes change only through the approval and the two sides' agreement."""
+
+    list_display = [
+        "brief",
+        "match",
+        "version",
+        "status",
+        "expert_earnings",
+        "platform_fee",
+        "total",
+        "fee_waived",
+        "agreed_at",
+    ]
+    list_filter = ["status", "fee_waived"]
+    list_select_related = ["brief", "match__expert"]
+    search_fields = ["brief__title"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(brief__pm=request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BriefStatusLog)
+class BriefStatusLogAdmin(NoDeleteAdmin):
+    """The trigger-written log of every status change (bulk updates included)."""
+
+    list_display = ["changed_at", "brief", "old_status", "new_status"]
+    list_filter = ["new_status"]
+    list_select_related = ["brief"]
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -352,3 +352,29 @@ class Quote(models.Model):
 
     def __str__(self):
         return f"{self.brief} v{self.version}: ¥{self.total}"
+
+
+class BriefStatusLog(models.Model):
+    """Every status change of a brief, written by a database trigger.
+
+    It sits beneath the services' `BriefEvent` (who and why): it also catches changes made
+    by bulk updates or raw SQL, which bypass the services. Rows are only ever inserted.
+    """
+
+    brief = models.ForeignKey(
+        Brief,
+        verbose_name=_("brief"),
+        on_delete=models.DO_NOTHING,
+        related_name="status_log",
+    )
+    old_status = models.CharField(_("from"), max_length=20)
+    new_status = models.CharField(_("to"), max_length=20)
+    changed_at = models.DateTimeField(_("when"))
+
+    class Meta:
+        verbose_name = _("brief status log")
+        verbose_name_plural = _("brief status log")
+        ordering = ["changed_at", "id"]
+
+    def __str__(self):
+        return f"{self.brief_id}: {self.old_status} → {self.new_status}"
