@@ -1,0 +1,156 @@
+"""Issue 10: every page and endpoint runs a fixed number of queries, however many rows.
+
+Each case builds its page's rows twice — a few, then many more — and the count must not move.
+The budget column pins today's figure so that it cannot creep either.
+"""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from experts.services import expert_refresh_rank_base
+from marketplace import services as marketplace_services
+from marketplace.models import Brief, BriefEvent, Match
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _live_brief(startup, pm, expert=None):
+    """A brief in progress with an accepted match and its agreed quote."""
+    from projects import services
+
+    expert = expert or factories.ExpertFactory()
+    brief = factories.BriefFactory(startup=startup, pm=pm, status=Brief.Status.AWAITING_APPROVAL)
+    match = factories.MatchFactory(brief=brief, expert=expert)
+    marketplace_services.match_approve(match_id=match.pk, actor=pm, scope_days=Decimal(2))
+    services.invitation_accept(match_id=match.pk, user=expert.user)
+    return brief
+
+
+def grow_briefs(ctx, n):
+    for _ in range(n):
+        _live_brief(ctx["startup"], ctx["pm"])
+
+
+def grow_events(ctx, n):
+    brief = ctx["brief"]
+    for _ in range(n):
+        BriefEvent.objects.create(brief=brief, from_status="open", to_status="open", reason="x")
+        factories.MatchFactory(brief=brief, status=Match.Status.REJECTED, rank=2)
+
+
+def grow_proposals(ctx, n):
+    for _ in range(n):
+        expert = factories.ExpertFactory()
+        expert_refresh_rank_base(expert_id=expert.pk)
+        factories.MatchFactory(brief=ctx["brief"], expert=expert, rank=3)
+        BriefEvent.objects.create(brief=ctx["brief"], to_status="open")
+
+
+def grow_invitations(ctx, n):
+    for _ in range(n):
+        brief = factories.BriefFactory(pm=ctx["pm"], status=Brief.Status.AWAITING_APPROVAL)
+        match = factories.MatchFactory(brief=brief, expert=ctx["expert"])
+        marketplace_services.match_approve(match_id=match.pk, actor=ctx["pm"])
+        _live_brief(factories.StartupFactory(), ctx["pm"], expert=ctx["expert"])
+        ctx["expert"].refresh_from_db()
+        ctx["expert"].capacity = 10
+        ctx["expert"].save(update_fields=["capacity"])
+
+
+def grow_notifications(ctx, n):
+    factories.NotificationFactory.create_batch(n, recipient=ctx["viewer"])
+
+
+# (name, who looks, url, how rows grow, budget)
+CASES = [
+    ("brief list page", "startup", lambda c: reverse("marketplace:brief_list"), grow_briefs, 6),
+    ("brief list API", "startup", lambda c: "/api/v1/briefs/", grow_briefs, 6),
+    ("PM brief list API", "pm", lambda c: "/api/v1/briefs/", grow_briefs, 6),
+    (
+        "brief detail page",
+        "startup",
+        lambda c: reverse("marketplace:brief_detail", args=[c["brief"].pk]),
+        grow_events,
+        9,
+    ),
+    ("brief detail API", "startup", lambda c: f"/api/v1/briefs/{c['brief'].pk}/", grow_events, 6),
+    (
+        "PM matches API",
+        "pm",
+        lambda c: f"/api/v1/briefs/{c['brief'].pk}/matches/",
+        grow_proposals,
+        5,
+    ),
+    ("expert dashboard", "expert", lambda c: reverse("experts:dashboard"), grow_invitations, 6),
+    ("invitations API", "expert", lambda c: "/api/v1/invitations/", grow_invitations, 5),
+    ("expert me API", "expert", lambda c: "/api/v1/experts/me/", grow_invitations, 3),
+    (
+        "notifications page",
+        "startup",
+        lambda c: reverse("notifications:list"),
+        grow_notifications,
+        5,
+    ),
+    ("notifications API", "startup", lambda c: "/api/v1/notifications/", grow_notifications, 4),
+    ("tags API", "anonymous", lambda c: "/api/v1/tags/", grow_briefs, 1),
+    (
+        "admin brief queue",
+        "pm",
+        lambda c: reverse("admin:marketplace_brief_changelist"),
+        grow_briefs,
+        9,
+    ),
+    (
+        "admin brief page",
+        "pm",
+        lambda c: reverse("admin:marketplace_brief_change", args=[c["brief"].pk]),
+        grow_proposals,
+        12,
+    ),
+    (
+        "admin PM dashboard",
+        "pm",
+        lambda c: reverse("admin:marketplace_brief_dashboard"),
+        grow_briefs,
+        10,
+    ),
+    (
+        "admin match list",
+        "pm",
+        lambda c: reverse("admin:marketplace_match_changelist"),
+        grow_proposals,
+        7,
+    ),
+]
+
+
+def _count(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(queries.captured_queries)
+
+
+@pytest.mark.parametrize(("name", "who", "url", "grow", "budget"), CASES, ids=[c[0] for c in CASES])
+def test_query_count_is_flat_as_rows_grow(client, pm, name, who, url, grow, budget):
+    startup = factories.StartupFactory()
+    expert = factories.ExpertFactory(capacity=10)
+    viewer = {"startup": startup.owner, "pm": pm, "expert": expert.user, "anonymous": None}[who]
+    ctx = {"startup": startup, "pm": pm, "expert": expert, "viewer": viewer or startup.owner}
+    ctx["brief"] = _live_brief(startup, pm)
+    if viewer is not None:
+        client.force_login(viewer)
+    target = url(ctx)
+    _count(client, target)  # warm the per-process caches (content types, permissions)
+    grow(ctx, 2)
+    few = _count(client, target)
+    grow(ctx, 6)
+    many = _count(client, target)
+    print(f"{name}: {few} → {many} queries")
+    assert many == few, f"{name}: {few} queries with few rows, {many} with more"
+    assert many <= budget, f"{name}: {many} queries, budget {budget}"
