@@ -40,6 +40,8 @@ NO_TAG_SHARE = 0.02
 NO_RATE_SHARE = 0.05
 NEVER_ACTIVE_SHARE = 0.03
 MAX_IDLE_HOURS = 720 * 24
+# Distinct sets of habits (capacity, rate, rating...) the experts draw from; a power of two.
+HABITS = 1 << 16
 # COPY is fed in chunks of about this many characters.
 CHUNK_BYTES = 1 << 20
 
@@ -77,9 +79,9 @@ class _Clock:
         return hit
 
 
-def joined_days_ago(age_rng: random.Random) -> int:
+def joined_days_ago(random_unit: float) -> int:
     """Days since an expert joined: a growing platform, so more recent joiners than old ones."""
-    return int(age_rng.random() ** 1.3 * PLATFORM_AGE_DAYS)
+    return int(random_unit**1.3 * PLATFORM_AGE_DAYS)
 
 
 class BenchExpert(NamedTuple):
@@ -99,48 +101,77 @@ class BenchExpert(NamedTuple):
     city: str
 
 
+def _habits(rng: random.Random, size: int) -> list[tuple]:
+    """Counters that do not depend on when an expert joined, drawn once and shared.
+
+    (completed a year, completed share while new, share of work rated, mean rating, capacity,
+    load, day rate, availability, city): each from its spread, independently.
+    """
+    available, paused = Expert.Availability.AVAILABLE, Expert.Availability.PAUSED
+    habits = []
+    for _ in range(size):
+        mean = rng.gauss(4.3, 0.45)
+        capacity = CAPACITIES[bisect.bisect(CAPACITY_CUM_WEIGHTS, rng.random() * 100)]
+        if rng.random() < NO_RATE_SHARE:
+            rate = None
+        else:  # median about 1,500 CNY a day, a long tail of senior people
+            rate = min(max(round(math.exp(rng.gauss(7.3, 0.6)) / 50) * 50, 100), 100_000)
+        habits.append(
+            (
+                math.exp(rng.gauss(1.3, 1.1)),  # a long tail of busy veterans, some idle ones
+                rng.random(),
+                0.5 + 0.5 * rng.random(),
+                min(max(mean, 1.0), 5.0),
+                capacity,
+                capacity if rng.random() < FULL_SHARE else int(rng.random() * capacity),
+                rate,
+                paused if rng.random() < PAUSED_SHARE else available,
+                CITIES[int(rng.random() * len(CITIES))],
+            )
+        )
+    return habits
+
+
 def bench_experts(
-    rng: random.Random, ages: Iterator[int], tag_ids: list[int], numbers: range
-) -> Iterator[BenchExpert]:
+    rng: random.Random, age_rng: random.Random, tag_ids: list[int], numbers: range
+) -> Iterator[tuple]:
     """Experts drawn from spreads that look like a live marketplace.
 
-    Written for speed (a million in about ten seconds): local names, no helper calls per row.
+    Each expert draws a tag, a joining day and a last activity of their own, and habits from a
+    pool of HABITS drawn from the same spreads; the record (completed, rated) follows from the
+    habits and the time since joining, so newcomers have little of one. A million experts
+    generate in a few seconds. Rows are plain tuples in `BenchExpert` order (they are cheaper).
     """
-    rand, gauss, expovariate = rng.random, rng.gauss, rng.expovariate
+    habits = _habits(rng, HABITS)
+    rand, getrandbits, log, age_rand = rng.random, rng.getrandbits, math.log, age_rng.random
+    habit_bits = HABITS.bit_length() - 1
+    newcomer_days = scoring.NEWCOMER_DAYS
     # Tags of unequal popularity, the largest about 4x the smallest; a few experts untagged.
     order = tag_ids[:]
     rng.shuffle(order)
     tag_cum = list(itertools.accumulate(1 / math.sqrt(i + 1) for i in range(len(order))))
     tag_total, last_tag = tag_cum[-1], len(order) - 1
-    available, paused = Expert.Availability.AVAILABLE, Expert.Availability.PAUSED
-    cities = len(CITIES)
     for n in numbers:
-        age = next(ages)
+        age = int(age_rand() ** 1.3 * PLATFORM_AGE_DAYS)  # as joined_days_ago, inlined
         tag_id = (
             None
             if rand() < NO_TAG_SHARE
             else order[min(bisect.bisect(tag_cum, rand() * tag_total), last_tag)]
         )
-        if age < scoring.NEWCOMER_DAYS:  # new: a couple of jobs at most
-            completed = int(rand() * 3 * age / scoring.NEWCOMER_DAYS)
-        else:  # a long tail of busy veterans, and some who never got going
-            completed = min(int(math.exp(gauss(1.3, 1.1)) * age / 365), 400)
-        rating_count = int(completed * (0.5 + 0.5 * rand()))
-        mean = gauss(4.3, 0.45)
-        rating_sum = round((1.0 if mean < 1.0 else 5.0 if mean > 5.0 else mean) * rating_count)
-        rating_sum = min(max(rating_sum, rating_count), 5 * rating_count)
-        capacity = CAPACITIES[bisect.bisect(CAPACITY_CUM_WEIGHTS, rand() * 100)]
-        load = capacity if rand() < FULL_SHARE else int(rand() * capacity)
-        if rand() < NO_RATE_SHARE:
-            rate = None
-        else:  # median about 1,500 CNY a day, a long tail of senior people
-            rate = round(math.exp(gauss(7.3, 0.6)) / 50) * 50
-            rate = 100 if rate < 100 else 100_000 if rate > 100_000 else rate
+        per_year, new_share, rated, mean, capacity, load, rate, availability, city = habits[
+            getrandbits(habit_bits)
+        ]
+        if age < newcomer_days:  # new: a couple of jobs at most
+            completed = int(new_share * 3 * age / newcomer_days)
+        else:
+            completed = min(int(per_year * age / 365), 400)
+        rating_count = int(completed * rated)
+        rating_sum = min(max(round(mean * rating_count), rating_count), 5 * rating_count)
         if rand() < NEVER_ACTIVE_SHARE:
             idle = None
         else:  # a mean of 25 days
-            idle = min(int(expovariate(1 / 600)), age * 24, MAX_IDLE_HOURS)
-        yield BenchExpert(
+            idle = min(int(-600 * log(1.0 - rand())), age * 24, MAX_IDLE_HOURS)
+        yield (
             n,
             age,
             tag_id,
@@ -151,8 +182,8 @@ def bench_experts(
             load,
             rate,
             idle,
-            paused if rand() < PAUSED_SHARE else available,
-            CITIES[int(rand() * cities)],
+            availability,
+            city,
         )
 
 
@@ -273,66 +304,94 @@ class Command(BaseCommand):
         )
 
 
-# Bench rows, as SQL: users with a bench email, their experts, the bench startup's briefs.
-_BENCH_USER_IDS = "SELECT id FROM accounts_user WHERE email LIKE %(bench)s"
-_BENCH_EXPERT_IDS = (
-    "SELECT e.id FROM experts_expert e JOIN accounts_user u ON u.id = e.user_id"
-    " WHERE u.email LIKE %(bench)s"
-)
-_RESET_BRIEFS = (
-    """DELETE FROM marketplace_match WHERE brief_id IN (
-        SELECT b.id FROM marketplace_brief b JOIN marketplace_startup s ON s.id = b.startup_id
-        JOIN accounts_user u ON u.id = s.owner_id WHERE u.email = %(startup)s)""",
-    """DELETE FROM marketplace_match WHERE expert_id IN (
-        SELECT e.id FROM experts_expert e JOIN accounts_user u ON u.id = e.user_id
-        WHERE u.email LIKE %(bench)s)""",
-    """DELETE FROM marketplace_briefevent WHERE brief_id IN (
-        SELECT b.id FROM marketplace_brief b JOIN marketplace_startup s ON s.id = b.startup_id
-        JOIN accounts_user u ON u.id = s.owner_id WHERE u.email = %(startup)s)""",
-    """DELETE FROM marketplace_brief WHERE startup_id IN (
-        SELECT s.id FROM marketplace_startup s JOIN accounts_user u ON u.id = s.owner_id
-        WHERE u.email = %(startup)s)""",
-    """DELETE FROM marketplace_startup WHERE owner_id IN (
-        SELECT id FROM accounts_user WHERE email = %(startup)s)""",
-)
-_RESET_EXPERTS = """DELETE FROM experts_expert WHERE user_id IN (
-    SELECT id FROM accounts_user WHERE email LIKE %(bench)s)"""
-_RESET_USERS = "DELETE FROM accounts_user WHERE email LIKE %(bench)s OR email = %(startup)s"
+# The rows --reset removes, children first: users with a bench email, and in each other table
+# the rows whose foreign key (the column named) points at bench rows of the parent table.
+_BENCH_ROWS: dict[str, tuple[str, str] | None] = {
+    "marketplace_match": ("brief_id", "marketplace_brief"),
+    "marketplace_briefevent": ("brief_id", "marketplace_brief"),
+    "marketplace_brief": ("startup_id", "marketplace_startup"),
+    "marketplace_startup": ("owner_id", "accounts_user"),
+    "experts_expert": ("user_id", "accounts_user"),
+    "accounts_user": None,
+}
 _REFERENCES = """
-    SELECT c.conrelid::regclass::text, a.attname, c.confrelid::regclass::text
+    SELECT c.conrelid::regclass::text, a.attname
     FROM pg_constraint c
     JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
-    WHERE c.contype = 'f' AND c.confrelid IN ('accounts_user'::regclass, 'experts_expert'::regclass)
+    WHERE c.contype = 'f' AND c.confrelid = %s::regclass
     ORDER BY 1, 2
 """
-_DANGLING_EXPERTS = """
-    SELECT count(*) FROM experts_expert e WHERE e.id > %s AND (
-        NOT EXISTS (SELECT 1 FROM accounts_user u WHERE u.id = e.user_id)
-        OR (e.tag_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM experts_tag t WHERE t.id = e.tag_id))
-    )
+# The foreign keys of the new experts, checked set-wise: their users fill one id range with no
+# gap, and their tags are known ones.
+_NEW_EXPERTS = """
+    SELECT count(*), min(user_id), max(user_id),
+           count(*) FILTER (WHERE tag_id IS NOT NULL AND tag_id <> ALL(%s))
+    FROM experts_expert WHERE id > %s
 """
+_USERS_IN_RANGE = "SELECT count(*) FROM accounts_user WHERE id BETWEEN %s AND %s"
 _BENCH_PARAMS = {"bench": BENCH_EMAIL_LIKE, "startup": BENCH_STARTUP_EMAIL}
+
+
+def _bench_ids(table: str) -> str:
+    """SQL selecting the ids of `table`'s bench rows (names from _BENCH_ROWS, never input)."""
+    link = _BENCH_ROWS[table]
+    if link is None:
+        return "SELECT id FROM accounts_user WHERE email LIKE %(bench)s"
+    column, parent = link
+    return f"SELECT id FROM {table} WHERE {column} IN ({_bench_ids(parent)})"  # noqa: S608
 
 
 @transaction.atomic
 def bench_reset() -> int:
-    """Remove the bench startup with its briefs and matches, and every bench expert and user."""
+    """Remove the bench startup with its briefs and matches, and every bench expert and user.
+
+    On PostgreSQL business rows are guarded by a trigger that refuses deletes, and checking
+    the foreign keys of a million deleted rows one by one takes minutes: so a superuser removes
+    bench rows with triggers off (`session_replication_role = replica`), after one set-wise look
+    at every table that refers to them has found nothing outside the bench.
+    """
     if connection.vendor != "postgresql":
         return _bench_reset_orm()
     with connection.cursor() as cursor:
+        if not _is_superuser(cursor):
+            raise CommandError(
+                "--reset needs a PostgreSQL superuser (bench rows are removed with the delete"
+                " guard off); or load into a fresh database instead"
+            )
         cursor.execute("SET LOCAL statement_timeout = 0")
-        for statement in _RESET_BRIEFS:
-            cursor.execute(statement, _BENCH_PARAMS)
-        # Checking the foreign keys of a million deleted rows one by one takes minutes; one
-        # set-wise look at every referencing table does the same job, then checks are skipped.
-        if _is_superuser(cursor):
-            _refuse_if_referenced(cursor)
-            cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute(_RESET_EXPERTS, _BENCH_PARAMS)
-        removed = cursor.rowcount
-        cursor.execute(_RESET_USERS, _BENCH_PARAMS)
+        _refuse_if_referenced(cursor)
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        removed = 0
+        for table in _BENCH_ROWS:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE id IN ({_bench_ids(table)})",  # noqa: S608
+                _BENCH_PARAMS,
+            )
+            if table == "experts_expert":
+                removed = cursor.rowcount
         cursor.execute("SET LOCAL session_replication_role = DEFAULT")
     return removed
+
+
+def _refuse_if_referenced(cursor) -> None:
+    """Stop if any row that stays still points at a bench row about to go."""
+    for table in _BENCH_ROWS:
+        cursor.execute(_REFERENCES, [table])
+        for referrer, column in cursor.fetchall():
+            going = referrer in _BENCH_ROWS
+            if _BENCH_ROWS.get(referrer) == (column, table):
+                continue  # the referrer's bench rows are exactly those: they go too
+            where = f"{connection.ops.quote_name(column)} IN ({_bench_ids(table)})"
+            if going:
+                where += f" AND id NOT IN ({_bench_ids(referrer)})"
+            cursor.execute(
+                f"SELECT 1 FROM {referrer} WHERE {where} LIMIT 1",  # noqa: S608
+                _BENCH_PARAMS,
+            )
+            if cursor.fetchone():
+                raise CommandError(
+                    f"{referrer}.{column} refers to bench rows of {table}; nothing removed"
+                )
 
 
 def _drop_secondary_indexes(cursor, table: str) -> list[str]:
@@ -353,24 +412,23 @@ def _drop_secondary_indexes(cursor, table: str) -> list[str]:
     return [definition for _name, definition in indexes]
 
 
+def _check_new_experts(cursor, *, expert_floor: int, tag_ids: list[int]) -> None:
+    cursor.execute(_NEW_EXPERTS, [tag_ids, expert_floor])
+    count, low, high, unknown_tags = cursor.fetchone()
+    if not count:
+        return
+    cursor.execute(_USERS_IN_RANGE, [low, high])
+    users = cursor.fetchone()[0]
+    if unknown_tags or users != high - low + 1:
+        raise CommandError(
+            f"loaded experts point at missing rows: {unknown_tags} unknown tags,"
+            f" {high - low + 1 - users} missing users"
+        )
+
+
 def _is_superuser(cursor) -> bool:
     cursor.execute("SELECT current_setting('is_superuser') = 'on'")
     return cursor.fetchone()[0]
-
-
-def _refuse_if_referenced(cursor) -> None:
-    """Stop if any row outside the bench still points at a bench user or expert."""
-    cursor.execute(_REFERENCES)
-    for table, column, target in cursor.fetchall():
-        if (table, target) == ("experts_expert", "accounts_user"):
-            continue  # the bench experts themselves, deleted with their users
-        ids = _BENCH_USER_IDS if target == "accounts_user" else _BENCH_EXPERT_IDS
-        column_sql = connection.ops.quote_name(column)
-        # Names from the catalogue, values as parameters.
-        sql = f"SELECT 1 FROM {table} WHERE {column_sql} IN ({ids}) LIMIT 1"  # noqa: S608
-        cursor.execute(sql, _BENCH_PARAMS)
-        if cursor.fetchone():
-            raise CommandError(f"{table}.{column} still refers to bench rows; not removing them")
 
 
 def _bench_reset_orm() -> int:
@@ -406,14 +464,13 @@ class BenchLoader:
         self.tag_ids = tag_ids
         self.clock = _Clock(now or datetime.now(tz=UTC))
 
-    def _ages(self) -> Iterator[int]:
-        age_rng = random.Random(self.seed * 7919 + 1)
-        while True:
-            yield joined_days_ago(age_rng)
+    def _age_rng(self) -> random.Random:
+        """The joining days, drawn alike for the users and for their experts."""
+        return random.Random(self.seed * 7919 + 1)
 
-    def experts(self, count: int) -> Iterator[BenchExpert]:
+    def experts(self, count: int) -> Iterator[tuple]:
         numbers = range(self.first, self.first + count)
-        return bench_experts(random.Random(self.seed), self._ages(), self.tag_ids, numbers)
+        return bench_experts(random.Random(self.seed), self._age_rng(), self.tag_ids, numbers)
 
     def rank_base(self, e: BenchExpert, *, last_active_at, joined_at) -> float:
         return scoring.base_score(
@@ -428,11 +485,11 @@ class BenchLoader:
         )
 
     def _user_lines(self, count: int, base_id: int) -> Iterator[str]:
-        ages = self._ages()
+        age_rand = self._age_rng().random
         role = User.Role.EXPERT
         for i in range(count):
             n = self.first + i
-            joined = self.clock.days_ago(next(ages))[1]
+            joined = self.clock.days_ago(joined_days_ago(age_rand()))[1]
             yield (
                 f"{base_id + i}\t{UNUSABLE_PASSWORD}\t\\N\tf\tf\tt\t{joined}"
                 f"\t{bench_email(n)}\t专家{n}\t{role}\n"
@@ -442,22 +499,35 @@ class BenchLoader:
         now = self.clock.now
         now_text = now.isoformat()
         days_ago, hours_ago = self.clock.days_ago, self.clock.hours_ago
-        for e in self.experts(count):
-            n = e.n
-            joined, joined_text = days_ago(e.age_days)
-            if e.idle_hours is None:
+        base_score = scoring.base_score
+        user_offset = base_id - self.first
+        for expert in self.experts(count):
+            n, age, tag, completed, rated, rating_sum, capacity, load, rate, idle, *rest = expert
+            available, city = rest
+            joined, joined_text = days_ago(age)
+            if idle is None:
                 active, active_text = None, "\\N"
             else:
-                active, active_text = hours_ago(e.idle_hours)
-            rank_base = self.rank_base(e, last_active_at=active, joined_at=joined)
-            tag = "\\N" if e.tag_id is None else e.tag_id
-            claimed = "\\N" if e.tag_id is None else joined_text
-            rate = "\\N" if e.day_rate is None else e.day_rate
+                active, active_text = hours_ago(idle)
+            base = base_score(
+                rating_sum=rating_sum,
+                rating_count=rated,
+                completed_count=completed,
+                capacity=capacity,
+                active_load=load,
+                last_active_at=active,
+                now=now,
+                joined_at=joined,
+            )
+            if tag is None:
+                tag = claimed = "\\N"
+            else:
+                claimed = joined_text
+            rate_text = "\\N" if rate is None else rate
             yield (
-                f"专家{n}\t\t\t{e.city}\t{rate}\t{e.capacity}\t{e.availability}\t\t{claimed}"
-                f"\t{e.rating_count}\t{e.rating_sum}\t{e.completed_count}\t{e.active_load}\t0"
-                f"\t{active_text}\t{rank_base!r}\t{joined_text}\t{now_text}"
-                f"\t{base_id + n - self.first}\t{tag}\n"
+                f"专家{n}\t\t\t{city}\t{rate_text}\t{capacity}\t{available}\t\t{claimed}"
+                f"\t{rated}\t{rating_sum}\t{completed}\t{load}\t0\t{active_text}\t{base!r}"
+                f"\t{joined_text}\t{now_text}\t{n + user_offset}\t{tag}\n"
             )
 
     @transaction.atomic
@@ -514,10 +584,7 @@ class BenchLoader:
             self.log(f"  experts copied at {time.monotonic() - began:.1f}s")
             if skip_checks:
                 cursor.execute("SET LOCAL session_replication_role = DEFAULT")
-                cursor.execute(_DANGLING_EXPERTS, [expert_floor])
-                dangling = cursor.fetchone()[0]
-                if dangling:
-                    raise CommandError(f"{dangling} loaded experts point at no user or tag")
+                _check_new_experts(cursor, expert_floor=expert_floor, tag_ids=self.tag_ids)
             self.log(f"  checked at {time.monotonic() - began:.1f}s")
             for definition in rebuild:
                 cursor.execute(definition)
@@ -529,7 +596,7 @@ class BenchLoader:
 
     @transaction.atomic
     def bulk_create(self, count: int, batch: int = 2000) -> None:
-        rows = self.experts(count)
+        rows = map(BenchExpert._make, self.experts(count))
         while chunk := list(itertools.islice(rows, batch)):
             users = User.objects.bulk_create(
                 [

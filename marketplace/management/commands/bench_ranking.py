@@ -210,4 +210,9 @@ def bench_briefs(*, count: int, rng: random.Random, limit: int) -> list[Brief]:
                 matching.rank_experts(brief, limit=HISTORY_MATCHES), start=1
             )
         )
+    if created and connection.vendor == "postgresql":
+        # As autovacuum would soon: the planner should know this startup has many briefs.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE marketplace_brief")
+            cursor.execute("ANALYZE marketplace_match")
     return existing + created
