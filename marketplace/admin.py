@@ -40,7 +40,8 @@ def breakdown_in_words(match: Match) -> str:
         ((key, value) for key, value in parts.items() if key in BREAKDOWN_LABELS),
         key=lambda item: -item[1],
     )
-    words = ", ".join(f"{BREAKDOWN_LABELS[key]} +{value:.2f}" for key, value in ranked)
+    separator = _(", ")  # a list separator: "、" in Chinese
+    words = separator.join(f"{BREAKDOWN_LABELS[key]} +{value:.2f}" for key, value in ranked)
     if "rating_avg" in parts:
         words += " · " + _("Bayesian rating %(r)s") % {"r": parts["rating_avg"]}
     return words

@@ -175,7 +175,7 @@ def quotes_csv(request):
             _("Platform fee (CNY)"),
             _("Total (CNY)"),
             _("Created"),
-            _("Agreed"),
+            _("Agreed at"),
         ]
     )
     for quote in selectors.quotes_for_startup(user=request.user):

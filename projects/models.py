@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from experts.models import Expert, Tag
 from marketplace.models import Brief, Match
@@ -17,7 +18,7 @@ class ProjectManager(models.Model):
         related_name="pm_profile",
     )
     capacity = models.PositiveSmallIntegerField(
-        _("capacity"),
+        pgettext_lazy("project manager", "capacity"),
         default=20,
         validators=[MinValueValidator(1), MaxValueValidator(200)],
         help_text=_("How many open briefs this PM can follow at once."),

@@ -1,10 +1,11 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 
 from kaigan.accounts.models import User
 
 
 class IsExpert(BasePermission):
-    message = "Only experts can do this."
+    message = _("Only experts can do this.")
 
     def has_permission(self, request, view):
         user = request.user
@@ -12,7 +13,7 @@ class IsExpert(BasePermission):
 
 
 class IsStartup(BasePermission):
-    message = "Only startups can do this."
+    message = _("Only startups can do this.")
 
     def has_permission(self, request, view):
         user = request.user

@@ -1,4 +1,5 @@
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView, ListAPIView
@@ -29,7 +30,7 @@ BRIEF_EXAMPLE = {
     "tag": "copywriting",
     "budget_min": 5000,
     "budget_max": 10000,
-    "deadline": "2026-06-30",
+    "deadline": "2030-06-30",
     "campaign": "春季发布",
     "status": "awaiting_expert",
     "startup": "水杯科技",
@@ -39,9 +40,9 @@ BRIEF_EXAMPLE = {
     "rematch_started_at": None,
     "rematch_promised_by": None,
     "version": 2,
-    "created_at": "2026-05-01T09:30:00+08:00",
-    "updated_at": "2026-05-02T14:00:00+08:00",
-    "status_changed_at": "2026-05-02T14:00:00+08:00",
+    "created_at": "2030-05-01T09:30:00+08:00",
+    "updated_at": "2030-05-02T14:00:00+08:00",
+    "status_changed_at": "2030-05-02T14:00:00+08:00",
 }
 BRIEF_RESPONSE_EXAMPLE = OpenApiExample("A brief", value=BRIEF_EXAMPLE, response_only=True)
 
@@ -74,7 +75,7 @@ def _brief_out(request, brief_id) -> dict:
 def _my_startup(request):
     startup = selectors.startup_for(user=request.user)
     if startup is None or request.user.role != User.Role.STARTUP:
-        raise NotAllowed("Only startups post briefs.")
+        raise NotAllowed(_("Only startups post briefs."))
     return startup
 
 
@@ -123,7 +124,7 @@ class BriefListApi(ListAPIView):
                     "tag": "copywriting",
                     "budget_min": 5000,
                     "budget_max": 10000,
-                    "deadline": "2026-06-30",
+                    "deadline": "2030-06-30",
                     "campaign": "春季发布",
                 },
                 request_only=True,
