@@ -3,7 +3,9 @@
 Its OpenAPI description is `kaigan.api.schema.ErrorSerializer`.
 """
 
-from django.core.exceptions import PermissionDenied
+import logging
+
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.utils import OperationalError
@@ -14,6 +16,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from kaigan.errors import ApplicationError
+
+security_logger = logging.getLogger("django.security.api")
 
 
 def _flatten(detail) -> list[str]:
@@ -56,6 +60,11 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, SuspiciousOperation):
+        # Raised while DRF parses the body (too many form fields, too large): the client's
+        # fault, answered in the API's shape rather than Django's HTML 400 page.
+        security_logger.warning("%s: %s", type(exc).__name__, exc)
+        exc = exceptions.ParseError(str(exc) or None)
 
     if isinstance(exc, ApplicationError):
         errors = {key: _flatten(value) for key, value in exc.fields.items()}

@@ -118,3 +118,26 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
 READ_ERRORS = (401, 403)
 OBJECT_READ_ERRORS = (401, 403, 404)
 OBJECT_WRITE_ERRORS = (400, 401, 403, 404, 409)
+
+
+def postprocess_unsupported_media_type(result, generator, request, public):
+    """drf-spectacular hook: every operation that takes a body may answer 415.
+
+    DRF answers 415 when a body comes with a Content-Type none of its parsers reads (JSON, form,
+    multipart); document it once here rather than on every view.
+    """
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation.setdefault("responses", {}).setdefault(
+                    "415",
+                    {
+                        "description": "The body's Content-Type is not JSON, form or multipart.",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/Error"},
+                            }
+                        },
+                    },
+                )
+    return result

@@ -13,5 +13,5 @@ urlpatterns = [
     path("", include("marketplace.api.urls")),
     path("", include("projects.api.urls")),
     # Last: any other path under /api/v1/ gets the API's JSON 404.
-    re_path(r"^.*$", ApiNotFound.as_view(), name="api-not-found"),
+    re_path(r"^[\s\S]*$", ApiNotFound.as_view(), name="api-not-found"),  # newlines too
 ]

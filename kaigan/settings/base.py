@@ -273,6 +273,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No online validator badge: it would load an image from another site (and break the CSP).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
@@ -286,6 +288,10 @@ SPECTACULAR_SETTINGS = {
         "TagStageEnum": "experts.models.Tag.Stage",
         "NotificationKindEnum": "kaigan.notifications.api.NOTIFICATION_KINDS",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "kaigan.api.schema.postprocess_unsupported_media_type",
+    ],
     # `<id:pk>` (kaigan/api/converters.py): a positive id that fits a bigint.
     "PATH_CONVERTER_OVERRIDES": {
         "id": {"type": "integer", "minimum": 1, "maximum": 10**18 - 1},

@@ -259,6 +259,10 @@ class BriefDeliverApi(APIView):
         ],
     )
     def post(self, request, pk):
+        # work_deliver locks the brief by id and expects it to exist: a missing one is a 404
+        # here, as is a brief the expert does not work on (the service's own answer).
+        if not Brief.objects.filter(pk=pk).exists():
+            raise Http404
         project = services.work_deliver(brief_id=pk, user=request.user)
         return Response(DeliveredSerializer({"id": pk, "status": project.brief.status}).data)
 
