@@ -1,5 +1,6 @@
 import django_filters
 
+from kaigan.api.filters import IsoDateTimeFilter
 from marketplace.models import Brief, Match
 
 
@@ -7,8 +8,8 @@ class BriefFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Brief.Status.choices)
     tag = django_filters.CharFilter(field_name="tag__slug")
     campaign = django_filters.CharFilter(field_name="campaign__name")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     deadline_before = django_filters.DateFilter(field_name="deadline", lookup_expr="lte")
 
     class Meta:

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from kaigan.api.filters import IsoDateTimeFilter
 from kaigan.api.permissions import IsExpert
 from kaigan.api.schema import error_responses
 from marketplace import services as marketplace_services
@@ -150,8 +151,8 @@ class InvitationSerializer(serializers.ModelSerializer):
 
 class InvitationFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Match.Status.choices)
-    invited_after = django_filters.IsoDateTimeFilter(field_name="invited_at", lookup_expr="gte")
-    invited_before = django_filters.IsoDateTimeFilter(field_name="invited_at", lookup_expr="lt")
+    invited_after = IsoDateTimeFilter(field_name="invited_at", lookup_expr="gte")
+    invited_before = IsoDateTimeFilter(field_name="invited_at", lookup_expr="lt")
 
     class Meta:
         model = Match
