@@ -1,9 +1,7 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from kaigan import views
@@ -17,11 +15,7 @@ admin.site.index_title = _("Workplace")
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
-    path(
-        "favicon.ico",
-        RedirectView.as_view(url=static("img/favicon.svg"), permanent=True),
-        name="favicon",
-    ),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("notifications/", include("kaigan.notifications.urls")),

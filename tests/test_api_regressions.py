@@ -1,0 +1,82 @@
+"""What the schemathesis run (tests/test_api_fuzz.py) found, pinned down one case at a time."""
+
+import pytest
+
+from tests import factories
+from tests.conftest import client_for
+
+ERROR_KEYS = {"detail", "code", "errors"}
+
+
+def _error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.content[:300]
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert set(body) == ERROR_KEYS
+    assert body["code"] == code
+    return body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/briefs/I%0A%C2%BA/dissatisfaction/",  # a newline in the id
+        "/api/v1/briefs/1%0A/",
+        "/api/v1/briefs/99999999999999999999999/",  # more than a bigint holds
+        "/api/v1/matches/0/approve/",
+        "/api/v1/briefs/-1/",
+        "/api/v1/no-such-thing/",
+    ],
+)
+def test_a_path_the_api_does_not_have_is_a_json_404(path):
+    response = client_for(factories.UserFactory()).post(path)
+    _error(response, 404, "not_found")
+
+
+@pytest.mark.django_db
+def test_delivering_a_brief_that_does_not_exist_is_a_404(expert):
+    response = client_for(expert.user).post("/api/v1/briefs/999999/deliver/")
+    _error(response, 404, "not_found")
+
+
+@pytest.mark.django_db
+def test_a_form_with_too_many_fields_is_a_400_in_the_error_shape():
+    body = "&".join(f"f{i}=1" for i in range(1500))
+    response = client_for(factories.UserFactory()).generic(
+        "POST",
+        "/api/v1/notifications/read/",
+        body,
+        content_type="application/x-www-form-urlencoded",
+    )
+    _error(response, 400, "parse_error")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url", ["/api/v1/notifications/", "/api/v1/briefs/", "/api/v1/invitations/"]
+)
+def test_a_utc_offset_postgresql_cannot_hold_still_filters(url, expert, startup):
+    user = expert.user if "invitations" in url else startup.owner
+    # Python accepts offsets up to ±23:59, PostgreSQL only up to ±15:59: compared in UTC.
+    key = "invited_before" if "invitations" in url else "created_before"
+    response = client_for(user).get(url, {key: "2030-01-24T07:55:44+20:46"})
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_date_out_of_range_in_utc_is_a_400(startup):
+    response = client_for(startup.owner).get(
+        "/api/v1/briefs/", {"created_after": "9999-12-31T23:00:00-05:00"}
+    )
+    body = _error(response, 400, "invalid")
+    assert list(body["errors"]) == ["created_after"]
+
+
+@pytest.mark.django_db
+def test_an_invalid_item_of_a_list_is_named_by_its_index():
+    response = client_for(factories.UserFactory()).post(
+        "/api/v1/notifications/read/", {"ids": [3, "x"]}, format="json"
+    )
+    body = _error(response, 400, "invalid")
+    assert list(body["errors"]) == ["ids.1"]

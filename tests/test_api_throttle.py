@@ -1,0 +1,114 @@
+"""Throttling: the token endpoint, posting briefs and complaints are held tighter than the rest.
+
+The test settings lift every rate; these tests put low ones back. Run with REDIS_URL set, they
+also run against the Redis cache that production uses, so the counts are shared by every web
+process.
+"""
+
+import os
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+from rest_framework.throttling import SimpleRateThrottle
+
+from projects.models import Feedback
+from tests import factories
+from tests.conftest import client_for
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES = [
+    "locmem",
+    pytest.param("redis", marks=pytest.mark.skipif(not REDIS_URL, reason="no Redis")),
+]
+
+
+@pytest.fixture(params=CACHES)
+def rates(request, settings, monkeypatch):
+    """Set throttle rates for one test, on a fresh cache; returns a setter."""
+    if request.param == "redis":
+        # A key prefix of its own instead of a clear(): the Redis database is shared (Celery).
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": REDIS_URL,
+                "KEY_PREFIX": f"kaigan-throttle-test-{uuid.uuid4().hex}",
+            }
+        }
+    else:
+        cache.clear()
+
+    def set_rates(**overrides):
+        current = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+        new = {**current, **overrides}
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": new}
+        # SimpleRateThrottle reads the rates once, when DRF is imported.
+        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", new)
+
+    yield set_rates
+    if request.param == "locmem":
+        cache.clear()
+
+
+def _assert_throttled(response):
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 60
+    body = response.json()
+    assert body["code"] == "throttled"
+    assert body["errors"] == {}
+    assert body["detail"]
+
+
+@pytest.mark.django_db
+def test_the_token_endpoint_answers_429_after_n_tries(rates, api_client):
+    rates(token="3/min")
+    user = factories.UserFactory()
+    wrong = {"email": user.email, "password": "not-the-password"}
+    for _ in range(3):
+        assert api_client.post("/api/v1/auth/token/", wrong, format="json").status_code == 400
+    right = {"email": user.email, "password": factories.PASSWORD}
+    _assert_throttled(api_client.post("/api/v1/auth/token/", right, format="json"))
+    # Other endpoints keep their own, wider budget.
+    assert api_client.get("/api/v1/tags/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_posting_briefs_is_throttled_but_reading_them_is_not(rates, startup, pm):
+    rates(brief_post="2/min")
+    client = client_for(startup.owner)
+    payload = {
+        "title": "新品发布",
+        "description": "写一篇新闻稿。",
+        "tag": "copywriting",
+        "budget_min": 5000,
+        "budget_max": 9000,
+        "deadline": (timezone.localdate() + timedelta(days=20)).isoformat(),
+    }
+    for _ in range(2):
+        assert client.post("/api/v1/briefs/", payload, format="json").status_code == 201
+    _assert_throttled(client.post("/api/v1/briefs/", payload, format="json"))
+    assert startup.briefs.count() == 2
+    assert client.get("/api/v1/briefs/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_complaints_are_throttled(rates, pm):
+    rates(dissatisfaction="1/min")
+    owner = factories.StartupFactory().owner
+    brief = factories.BriefFactory(startup=owner.startup, pm=pm)
+    client = client_for(owner)
+    url = f"/api/v1/briefs/{brief.pk}/dissatisfaction/"
+    # The brief is open: the first complaint is refused on its merits, and counts all the same.
+    assert client.post(url, {"reason": "quality"}, format="json").status_code == 409
+    _assert_throttled(client.post(url, {"reason": "quality"}, format="json"))
+    assert not Feedback.objects.filter(brief=brief).exists()
+
+
+@pytest.mark.django_db
+def test_anonymous_clients_have_a_budget(rates, api_client):
+    rates(anon="5/min")
+    for _ in range(5):
+        assert api_client.get("/api/v1/tags/").status_code == 200
+    _assert_throttled(api_client.get("/api/v1/tags/"))
