@@ -234,8 +234,42 @@ class BriefAdmin(NoDeleteAdmin):
         "status_changed_at",
         "pm_tools",
     ]
-    exclude = ["version"]
+    # Compact: the PM reads the brief at a glance, the proposals follow right below.
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("title", "status"),
+                    ("startup", "campaign", "tag"),
+                    ("budget_min", "budget_max", "deadline"),
+                    "description",
+                    ("pm", "rematch_count", "rematch_started_at"),
+                    "pm_tools",
+                ]
+            },
+        ),
+        (
+            gettext_lazy("Dates"),
+            {
+                "classes": ["collapse"],
+                "fields": [("created_at", "status_changed_at", "match_round")],
+            },
+        ),
+    ]
     inlines = [MatchInline, BriefEventInline]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # A PM changes a brief only through the decisions above, never by saving the form.
+        if not request.user.is_superuser:
+            extra_context = {
+                **(extra_context or {}),
+                "show_save": False,
+                "show_save_and_continue": False,
+                "show_save_and_add_another": False,
+                "show_delete_link": False,
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)

@@ -203,7 +203,7 @@ class BriefEvent(models.Model):
         indexes = [models.Index(fields=["brief", "created_at"], name="briefevent_brief_idx")]
 
     def __str__(self):
-        return f"{self.brief_id}: {self.from_status or '-'} → {self.to_status}"
+        return f"{self.get_from_status_display() or '—'} → {self.get_to_status_display()}"
 
 
 class Match(models.Model):
@@ -271,7 +271,7 @@ class Match(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.brief_id} × {self.expert_id} ({self.status})"
+        return f"#{self.rank} {self.expert} ({self.get_status_display()})"
 
 
 class Quote(models.Model):
