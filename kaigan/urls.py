@@ -31,3 +31,8 @@ urlpatterns = [
         name="api-docs",
     ),
 ]
+
+from django.conf import settings  # noqa: E402  (kept next to the one switch that uses it)
+
+if settings.KAIGAN_BENCH_VIEWS:  # the load benchmark's reference views: kaigan/bench_views.py
+    urlpatterns += [path("bench/", include("kaigan.bench_views"))]

@@ -350,3 +350,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Bench-only reference views (kaigan/bench_views.py): on only in kaigan.settings.bench.
+KAIGAN_BENCH_VIEWS = env.bool("KAIGAN_BENCH_VIEWS", default=False)
