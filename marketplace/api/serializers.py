@@ -1,3 +1,5 @@
+from functools import cached_property
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -43,7 +45,9 @@ class BriefOutputSerializer(serializers.ModelSerializer):
     campaign = serializers.CharField(source="campaign.name", allow_null=True, read_only=True)
     pm = PersonSerializer(allow_null=True, read_only=True)
     current_expert = serializers.SerializerMethodField()
-    startup = serializers.CharField(source="startup.__str__", read_only=True)
+    # str() of the startup, as CharField renders any value (a `__str__` source would have
+    # DRF inspect the method's signature on every row).
+    startup = serializers.CharField(read_only=True)
     rematch_promised_by = serializers.DateTimeField(read_only=True, allow_null=True)
     quote = serializers.SerializerMethodField()
 
@@ -80,7 +84,7 @@ class BriefOutputSerializer(serializers.ModelSerializer):
             live = list(
                 brief.matches.filter(status__in=Match.LIVE_STATUSES).select_related("expert__tag")
             )
-        return ExpertRefSerializer(live[0].expert).data if live else None
+        return self._expert_serializer.to_representation(live[0].expert) if live else None
 
     @extend_schema_field(QuoteSerializer(allow_null=True))
     def get_quote(self, brief):
@@ -94,7 +98,18 @@ class BriefOutputSerializer(serializers.ModelSerializer):
                     status__in=[Quote.Status.OFFERED, Quote.Status.AGREED],
                 )
             )
-        return QuoteSerializer(quotes[0]).data if quotes else None
+        return self._quote_serializer.to_representation(quotes[0]) if quotes else None
+
+    # The nested serializers are built once per serializer (once per list), not once per row:
+    # a ModelSerializer builds its fields from the model each time it is made, which cost more
+    # than the rest of a brief's representation.
+    @cached_property
+    def _expert_serializer(self):
+        return ExpertRefSerializer()
+
+    @cached_property
+    def _quote_serializer(self):
+        return QuoteSerializer()
 
 
 class BriefInputSerializer(serializers.Serializer):

@@ -48,12 +48,16 @@ BRIEF_RESPONSE_EXAMPLE = OpenApiExample("A brief", value=BRIEF_EXAMPLE, response
 
 
 def _with_live_match(qs):
+    # At most one live match per brief and one current quote per match (both held by
+    # constraints): the prefetches need no order, and without one they skip the joins that
+    # the models' default orderings would add (Match and Quote order by their brief's
+    # ordering).
     return qs.prefetch_related(
         Prefetch(
             "matches",
-            queryset=Match.objects.filter(status__in=Match.LIVE_STATUSES).select_related(
-                "expert__tag"
-            ),
+            queryset=Match.objects.filter(status__in=Match.LIVE_STATUSES)
+            .select_related("expert__tag")
+            .order_by(),
             to_attr="live_matches",
         ),
         Prefetch(
@@ -61,7 +65,7 @@ def _with_live_match(qs):
             queryset=Quote.objects.filter(
                 match__status__in=Match.LIVE_STATUSES,
                 status__in=[Quote.Status.OFFERED, Quote.Status.AGREED],
-            ),
+            ).order_by(),
             to_attr="current_quotes",
         ),
     )
