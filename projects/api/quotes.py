@@ -1,7 +1,7 @@
 """Changing a quote after acceptance: one side proposes, the other agrees or rejects."""
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -44,8 +44,13 @@ class QuoteChangeApi(APIView):
         summary="Propose a change to the agreed quote (startup or working expert)",
         description=(
             "The agreed version stays in force until the other side agrees "
-            "(`POST /api/v1/quotes/{id}/agree/`) or rejects it."
+            "(`POST /api/v1/quotes/{id}/agree/`) or rejects it. Only one change may wait "
+            "for an answer at a time (else 409). Anyone but the two parties gets 404."
         ),
+        examples=[
+            OpenApiExample("A new scope", value={"scope_days": "6.5"}, request_only=True),
+            OpenApiExample("A fixed price", value={"fixed_price": 12000}, request_only=True),
+        ],
     )
     def post(self, request, pk):
         brief_id = _party_brief_id(request.user, pk)
@@ -67,6 +72,10 @@ class QuoteAnswerApi(APIView):
         request=None,
         responses={200: QuoteSerializer, **error_responses(401, 403, 404, 409)},
         summary="Answer a proposed quote change (the other side)",
+        description=(
+            "`agree/` puts the change in force (the earlier version is superseded); `reject/` "
+            "keeps the agreed quote. The side that proposed the change cannot answer it (403)."
+        ),
     )
     def post(self, request, pk):
         quote = Quote.objects.filter(pk=pk).values("brief_id").first()
