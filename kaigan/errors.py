@@ -3,7 +3,7 @@
 Views and the API turn them into a form error or a 4xx; the admin into a message.
 """
 
-from django.core.exceptions import ValidationError  # noqa: F401  (re-exported for services)
+from django.core.exceptions import ValidationError
 
 
 class ApplicationError(Exception):
@@ -39,3 +39,10 @@ class NotAllowed(ApplicationError):
 
     status_code = 403
     code = "permission_denied"
+
+
+def error_message(exc: "ApplicationError | ValidationError") -> str:
+    """One line for a person: the rule's message, or the validation messages joined."""
+    if isinstance(exc, ApplicationError):
+        return str(exc.message)
+    return " ".join(exc.messages)

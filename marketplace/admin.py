@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from experts.models import Expert
-from kaigan.errors import ApplicationError
+from kaigan.admin_base import NoDeleteAdmin, PMScopedAdmin
+from kaigan.errors import ApplicationError, error_message
 from marketplace import services
 from marketplace.models import Brief, BriefEvent, BriefStatusLog, Campaign, Match, Quote, Startup
 
@@ -45,19 +46,6 @@ def breakdown_in_words(match: Match) -> str:
     if "rating_avg" in parts:
         words += " · " + _("Bayesian rating %(r)s") % {"r": parts["rating_avg"]}
     return words
-
-
-class NoDeleteAdmin(admin.ModelAdmin):
-    """Business records are never deleted: briefs are cancelled, matches end in a status."""
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-def _error_message(exc) -> str:
-    if isinstance(exc, ApplicationError):
-        return str(exc.message)
-    return " ".join(exc.messages)
 
 
 @admin.register(Startup)
@@ -201,7 +189,7 @@ class PickForm(forms.Form):
 
 
 @admin.register(Brief)
-class BriefAdmin(NoDeleteAdmin):
+class BriefAdmin(PMScopedAdmin):
     list_display = [
         "title",
         "startup",
@@ -258,6 +246,7 @@ class BriefAdmin(NoDeleteAdmin):
         ),
     ]
     inlines = [MatchInline, BriefEventInline]
+    pm_lookup = "pm"
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # A PM changes a brief only through the decisions above, never by saving the form.
@@ -270,12 +259,6 @@ class BriefAdmin(NoDeleteAdmin):
                 "show_delete_link": False,
             }
         return super().change_view(request, object_id, form_url, extra_context)
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(pm=request.user)
 
     def has_add_permission(self, request):
         return False  # startups post briefs
@@ -379,7 +362,7 @@ class BriefAdmin(NoDeleteAdmin):
         try:
             matches = services.brief_rerun_matching(brief_id=brief.pk, actor=request.user)
         except (ApplicationError, ValidationError) as exc:
-            self.message_user(request, _error_message(exc), messages.ERROR)
+            self.message_user(request, error_message(exc), messages.ERROR)
         else:
             self.message_user(
                 request,
@@ -402,7 +385,7 @@ class BriefAdmin(NoDeleteAdmin):
                     note=form.cleaned_data["note"],
                 )
             except (ApplicationError, ValidationError) as exc:
-                self.message_user(request, _error_message(exc), messages.ERROR)
+                self.message_user(request, error_message(exc), messages.ERROR)
             else:
                 self.message_user(request, _("The expert is approved and invited."))
                 return self._back(brief)
@@ -421,7 +404,7 @@ class BriefAdmin(NoDeleteAdmin):
         try:
             rematch_requeue(brief_id=brief.pk, actor=request.user)
         except (ApplicationError, ValidationError) as exc:
-            self.message_user(request, _error_message(exc), messages.ERROR)
+            self.message_user(request, error_message(exc), messages.ERROR)
         else:
             self.message_user(request, _("Re-matching is queued again."))
         return self._back(brief)
@@ -441,7 +424,7 @@ class BriefAdmin(NoDeleteAdmin):
 
 
 @admin.register(Match)
-class MatchAdmin(NoDeleteAdmin):
+class MatchAdmin(PMScopedAdmin):
     list_display = ["brief", "expert", "status", "round", "rank", "score", "decided_at"]
     list_filter = ["status"]
     list_select_related = ["brief", "expert"]
@@ -463,12 +446,6 @@ class MatchAdmin(NoDeleteAdmin):
         "responded_at",
     ]
     actions = ["approve_selected", "reject_selected"]
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(brief__pm=request.user)
 
     def has_add_permission(self, request):
         return False
@@ -538,7 +515,7 @@ class MatchAdmin(NoDeleteAdmin):
                     fixed_price=price,
                 )
             except (ApplicationError, ValidationError) as exc:
-                self.message_user(request, _error_message(exc), messages.ERROR)
+                self.message_user(request, error_message(exc), messages.ERROR)
             else:
                 self.message_user(
                     request,
@@ -567,7 +544,7 @@ class MatchAdmin(NoDeleteAdmin):
                     match_id=match.pk, actor=request.user, reason=form.cleaned_data["reason"]
                 )
             except (ApplicationError, ValidationError) as exc:
-                self.message_user(request, _error_message(exc), messages.ERROR)
+                self.message_user(request, error_message(exc), messages.ERROR)
             else:
                 self.message_user(request, _("The proposal is rejected."), messages.SUCCESS)
             return self._to_brief(match)
@@ -621,7 +598,7 @@ class MatchAdmin(NoDeleteAdmin):
             except (ApplicationError, ValidationError) as exc:
                 self.message_user(
                     request,
-                    f"{match.expert} / {match.brief}: {_error_message(exc)}",
+                    f"{match.expert} / {match.brief}: {error_message(exc)}",
                     messages.ERROR,
                 )
             else:
@@ -631,7 +608,7 @@ class MatchAdmin(NoDeleteAdmin):
 
 
 @admin.register(Quote)
-class QuoteAdmin(NoDeleteAdmin):
+class QuoteAdmin(PMScopedAdmin):
     """Read-only: quotes change only through the approval and the two sides' agreement."""
 
     list_display = [
@@ -648,12 +625,6 @@ class QuoteAdmin(NoDeleteAdmin):
     list_filter = ["status", "fee_waived"]
     list_select_related = ["brief", "match__expert"]
     search_fields = ["brief__title"]
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(brief__pm=request.user)
 
     def has_add_permission(self, request):
         return False

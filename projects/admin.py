@@ -2,29 +2,21 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from kaigan.errors import ApplicationError
+from kaigan.admin_base import NoDeleteAdmin, PMScopedAdmin
+from kaigan.errors import ApplicationError, error_message
 from projects import services
 from projects.models import Feedback, Project, ProjectManager, RematchJob
 
 
-class PMScopedAdmin(admin.ModelAdmin):
-    """A PM sees only rows of the briefs assigned to them; nothing is ever deleted."""
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(brief__pm=request.user)
+class ReadOnlyPMScopedAdmin(PMScopedAdmin):
+    """Engagement records are written by the services only."""
 
     def has_add_permission(self, request):
         return False
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ProjectManager)
-class ProjectManagerAdmin(admin.ModelAdmin):
+class ProjectManagerAdmin(NoDeleteAdmin):
     list_display = ["user", "capacity", "is_active"]
     list_select_related = ["user"]
     filter_horizontal = ["tags"]
@@ -36,12 +28,9 @@ class ProjectManagerAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return request.user.is_superuser
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Project)
-class ProjectAdmin(PMScopedAdmin):
+class ProjectAdmin(ReadOnlyPMScopedAdmin):
     list_display = ["brief", "expert", "status", "started_at", "delivered_at", "ended_at"]
     list_filter = ["status"]
     list_select_related = ["brief", "expert"]
@@ -57,7 +46,7 @@ class ProjectAdmin(PMScopedAdmin):
 
 
 @admin.register(Feedback)
-class FeedbackAdmin(PMScopedAdmin):
+class FeedbackAdmin(ReadOnlyPMScopedAdmin):
     list_display = [
         "brief",
         "expert",
@@ -84,7 +73,7 @@ class FeedbackAdmin(PMScopedAdmin):
 
 
 @admin.register(RematchJob)
-class RematchJobAdmin(PMScopedAdmin):
+class RematchJobAdmin(ReadOnlyPMScopedAdmin):
     list_display = [
         "brief",
         "cause",
@@ -114,7 +103,6 @@ class RematchJobAdmin(PMScopedAdmin):
             try:
                 services.rematch_requeue(brief_id=job.brief_id, actor=request.user)
             except (ApplicationError, ValidationError) as exc:
-                message = exc.message if isinstance(exc, ApplicationError) else exc.messages
-                self.message_user(request, f"{job.brief}: {message}", messages.ERROR)
+                self.message_user(request, f"{job.brief}: {error_message(exc)}", messages.ERROR)
             else:
                 self.message_user(request, f"{job.brief}: {_('requeued')}", messages.SUCCESS)

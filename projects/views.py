@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kaigan.errors import ApplicationError
+from kaigan.errors import ApplicationError, error_message
 from marketplace import services as marketplace_services
 from marketplace.access import access_brief
 from marketplace.models import Brief, Quote
@@ -85,10 +85,8 @@ def brief_not_satisfied(request, pk):
 def _expert_action(request, action, success_message):
     try:
         action()
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    except (ApplicationError, ValidationError) as exc:
+        messages.error(request, error_message(exc))
     else:
         messages.success(request, success_message)
     return redirect("experts:dashboard")
@@ -147,7 +145,7 @@ def quote_change(request, pk):
                 fixed_price=form.cleaned_data["fixed_price"],
             )
         except (ApplicationError, ValidationError) as exc:
-            messages.error(request, getattr(exc, "message", None) or " ".join(exc.messages))
+            messages.error(request, error_message(exc))
         else:
             messages.success(request, _("Your proposal is sent; the other side must agree."))
     else:
