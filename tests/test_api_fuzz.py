@@ -5,7 +5,7 @@ For each role (anonymous, a startup, an expert, a PM, a superuser) every operati
 objects of a small world), schema-invalid data, and the schema's own examples. Every answer
 must be below 500, with a status code the schema documents for the operation, its content type
 and a body that validates against the documented schema. Bounded: MAX_EXAMPLES per operation,
-mode and role keeps the whole file to about a minute on two cores.
+mode and role keeps the whole file to about a minute and a half on two cores.
 
 The schemathesis pytest integration (`schemathesis.pytest.from_fixture`) does not run under
 pytest 9 (it sets `Function._nodeid`), so each operation's Hypothesis test is built here from
@@ -36,8 +36,8 @@ from schemathesis.specs.openapi.checks import (
 
 from experts.services import expert_refresh_rank_base
 from marketplace.matching import propose_matches
-from marketplace.models import Match
-from marketplace.services import match_approve
+from marketplace.models import Match, Quote
+from marketplace.services import match_approve, quote_propose_change
 from projects.services import invitation_accept, work_deliver
 from tests import factories
 
@@ -90,6 +90,7 @@ class World:
     users: dict
     brief_ids: list[int]
     match_ids: list[int]
+    quote_ids: list[int]
 
 
 def _world(pm_user, superuser) -> World:
@@ -102,11 +103,13 @@ def _world(pm_user, superuser) -> World:
     open_brief, proposed, invited, working = briefs
     for brief in (proposed, invited, working):
         propose_matches(brief)
-    invitation = invited.matches.get(expert=experts[1])
-    match_approve(match_id=invitation.pk, actor=pm_user)
+    # experts[0] works on one brief and is invited to another; experts[2] has delivered.
     engagement = working.matches.get(expert=experts[0])
     match_approve(match_id=engagement.pk, actor=pm_user)
     invitation_accept(match_id=engagement.pk, user=experts[0].user)
+    invitation = invited.matches.get(expert=experts[0])
+    match_approve(match_id=invitation.pk, actor=pm_user)
+    quote_propose_change(brief_id=working.pk, user=experts[0].user, fixed_price=6000)
     delivered = factories.BriefFactory(startup=startup, pm=pm_user)
     propose_matches(delivered)
     done = delivered.matches.get(expert=experts[2])
@@ -118,7 +121,7 @@ def _world(pm_user, superuser) -> World:
         users={
             "anonymous": None,
             "startup": startup.owner,
-            "expert": experts[1].user,
+            "expert": experts[0].user,
             "pm": pm_user,
             "superuser": superuser,
         },
@@ -128,6 +131,7 @@ def _world(pm_user, superuser) -> World:
             .order_by("pk")
             .values_list("pk", flat=True)
         ),
+        quote_ids=list(Quote.objects.order_by("pk").values_list("pk", flat=True)),
     )
 
 
@@ -136,6 +140,8 @@ def _known_ids(world: World, path: str) -> list[int]:
         return world.brief_ids
     if re.match(r"^/api/v1/(matches|invitations)/\{id\}", path):
         return world.match_ids
+    if path.startswith("/api/v1/quotes/{id}"):
+        return world.quote_ids
     return []
 
 
