@@ -80,3 +80,15 @@ def test_an_invalid_item_of_a_list_is_named_by_its_index():
     )
     body = _error(response, 400, "invalid")
     assert list(body["errors"]) == ["ids.1"]
+
+
+@pytest.mark.django_db
+def test_a_revoked_token_does_not_stop_signing_in_again(api_client):
+    user = factories.UserFactory()
+    api_client.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef0123456789abcdef01234567")
+    credentials = {"email": user.email, "password": factories.PASSWORD}
+    response = api_client.post("/api/v1/auth/token/", credentials, format="json")
+    assert response.status_code == 200
+    assert set(response.json()) == {"token"}
+    # Elsewhere a token that is not valid is refused, even where no sign-in is needed.
+    _error(api_client.get("/api/v1/tags/"), 401, "authentication_failed")

@@ -44,7 +44,8 @@ class TagListApi(ListAPIView):
             "Every active tag, in the taxonomy's order. An expert claims exactly one; a brief "
             "names the one it needs. Tags are addressed by `slug` everywhere. Open to anyone."
         ),
-        responses={200: TagOutputSerializer(many=True), **error_responses(400)},
+        # 401 only for a token that is not valid: no credentials at all are fine here.
+        responses={200: TagOutputSerializer(many=True), **error_responses(400, 401)},
         auth=[],
         examples=[
             OpenApiExample(

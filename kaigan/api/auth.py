@@ -25,6 +25,14 @@ class TokenApi(APIView):
     class TokenOutputSerializer(serializers.Serializer):
         token = serializers.CharField(help_text="Send it as `Authorization: Token <token>`.")
 
+    def initialize_request(self, request, *args, **kwargs):
+        drf_request = super().initialize_request(request, *args, **kwargs)
+        if request.method == "POST":
+            # Signing in needs no credentials: a client still sending a revoked token must get
+            # a new one, not a 401. (Throttling then counts per client address.)
+            drf_request.authenticators = ()
+        return drf_request
+
     def get_permissions(self):
         if self.request.method == "DELETE":
             return [IsAuthenticated()]
