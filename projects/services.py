@@ -350,35 +350,38 @@ def dissatisfaction_submit(*, brief_id: int, user, reason: str, comment: str = "
             expert_services.expert_adjust_counters(
                 expert_id=match.expert_id, pending_invitations=-1
             )
+    brief.rematch_count = F("rematch_count") + 1
+    brief.rematch_started_at = timezone.now()
+    brief.save(update_fields=["rematch_count", "rematch_started_at", "updated_at"])
+    brief.refresh_from_db(fields=["rematch_count"])
+    job = rematch_start(
+        brief=brief,
+        cause=RematchJob.Cause.DISSATISFACTION,
+        actor=user,
+        reason=Feedback.Reason(reason).label,
+    )
+    if match is not None:
         notify(
             recipients=[match.expert.user],
             kind="engagement_replaced",
             params={"brief": brief.title},
             url=reverse("experts:dashboard"),
         )
-    brief.rematch_count = F("rematch_count") + 1
-    brief.rematch_started_at = timezone.now()
-    brief.save(update_fields=["rematch_count", "rematch_started_at", "updated_at"])
-    brief.refresh_from_db(fields=["rematch_count"])
-    return rematch_start(
-        brief=brief,
-        cause=RematchJob.Cause.DISSATISFACTION,
-        actor=user,
-        reason=Feedback.Reason(reason).label,
-    )
+    return job
 
 
 def rematch_start(*, brief: Brief, cause: str, actor, reason: str = "") -> RematchJob:
     """Move a locked brief to re-matching and write its job; the message goes after commit."""
     from projects.tasks import rematch_run_task
 
-    marketplace_services.brief_transition(brief=brief, to=S.REMATCHING, actor=actor, reason=reason)
     try:
         with transaction.atomic():
             job = RematchJob.objects.create(brief=brief, cause=cause)
     except IntegrityError:
         raise Conflict(_("A re-match for this brief is already under way.")) from None
+    # Registered before the notifications, so the worker gets the re-match first.
     transaction.on_commit(lambda: rematch_run_task.delay(job.pk), robust=True)
+    marketplace_services.brief_transition(brief=brief, to=S.REMATCHING, actor=actor, reason=reason)
     return job
 
 
