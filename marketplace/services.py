@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -568,7 +569,7 @@ def quote_answer_change(*, quote_id: int, user, agree: bool) -> Quote:
     """The other party agrees (the earlier version is superseded) or rejects the change."""
     brief_id = Quote.objects.values_list("brief_id", flat=True).filter(pk=quote_id).first()
     if brief_id is None:
-        raise Quote.DoesNotExist
+        raise Http404
     brief = brief_lock(brief_id=brief_id)
     quote = Quote.objects.select_related("match__expert").get(pk=quote_id)
     parties = _quote_parties(brief, quote.match)

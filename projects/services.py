@@ -254,6 +254,8 @@ def invitations_expire(*, now=None) -> int:
 @transaction.atomic
 def work_deliver(*, brief_id: int, user) -> Project:
     """The working expert marks the work delivered."""
+    if not Brief.objects.filter(pk=brief_id).exists():
+        raise Http404
     brief = marketplace_services.brief_lock(brief_id=brief_id)
     match = _live_match(brief)
     if match is None or match.expert.user_id != user.pk:
