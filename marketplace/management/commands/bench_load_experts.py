@@ -1,9 +1,10 @@
 """Load N bench experts (and their users) for the matching benchmark (bench/README.md).
 
-On PostgreSQL the rows are streamed through COPY while they are generated, so a million
-experts load in well under a minute; elsewhere they go through bulk_create (slow, for smoke
-tests only). Every bench user has an email `bench-<n>@bench.example.com` and an unusable
-password, so `--reset` removes bench rows and nothing else.
+On PostgreSQL the rows are streamed through COPY (binary format: nothing for the server to
+parse) while they are generated, so a million experts load in under a minute; elsewhere they
+go through bulk_create (slow, for smoke tests only). Every bench user has an email
+`bench-<n>@bench.example.com` and an unusable password, so `--reset` removes bench rows and
+nothing else.
 """
 
 import bisect
@@ -11,6 +12,7 @@ import itertools
 import math
 import multiprocessing
 import random
+import struct
 import time
 import traceback
 from collections.abc import Iterator
@@ -42,7 +44,7 @@ NEVER_ACTIVE_SHARE = 0.03
 MAX_IDLE_HOURS = 720 * 24
 # Distinct sets of habits (capacity, rate, rating...) the experts draw from; a power of two.
 HABITS = 1 << 16
-# COPY is fed in chunks of about this many characters.
+# COPY is fed in chunks of about this many bytes.
 CHUNK_BYTES = 1 << 20
 
 
@@ -57,26 +59,88 @@ def bench_users():
 
 
 class _Clock:
-    """Timestamps at whole days (joined) and hours (last active) before `now`, made once each."""
+    """Timestamps at whole days (joined) and hours (last active) before `now`, made once each,
+    with their COPY binary field."""
 
     def __init__(self, now: datetime):
         self.now = now
-        self._days: dict[int, tuple[datetime, str]] = {}
-        self._hours: dict[int, tuple[datetime, str]] = {}
+        self.now_field = _timestamp_field(now)
+        self._days: dict[int, tuple[datetime, bytes]] = {}
+        self._hours: dict[int, tuple[datetime, bytes]] = {}
 
-    def days_ago(self, days: int) -> tuple[datetime, str]:
+    def days_ago(self, days: int) -> tuple[datetime, bytes]:
         hit = self._days.get(days)
         if hit is None:
             moment = self.now - timedelta(days=days)
-            hit = self._days[days] = (moment, moment.isoformat())
+            hit = self._days[days] = (moment, _timestamp_field(moment))
         return hit
 
-    def hours_ago(self, hours: int) -> tuple[datetime, str]:
+    def hours_ago(self, hours: int) -> tuple[datetime, bytes]:
         hit = self._hours.get(hours)
         if hit is None:
             moment = self.now - timedelta(hours=hours)
-            hit = self._hours[hours] = (moment, moment.isoformat())
+            hit = self._hours[hours] = (moment, _timestamp_field(moment))
         return hit
+
+
+# COPY's binary format: a header, then per row the number of fields and each field as its
+# length (-1: NULL) and its bytes in network order, then a trailer. Timestamps are
+# microseconds since 2000-01-01 UTC.
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
+_COPY_TRAILER = struct.pack(">h", -1)
+_NULL = struct.pack(">i", -1)
+_EMPTY_TEXT = struct.pack(">i", 0)
+_PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_int2 = struct.Struct(">ih").pack
+_int4 = struct.Struct(">ii").pack
+_int8 = struct.Struct(">iq").pack
+_float8 = struct.Struct(">id").pack
+_TRUE, _FALSE = struct.pack(">ib", 1, 1), struct.pack(">ib", 1, 0)
+# The column types the binary rows are written for; checked before loading.
+USER_COLUMNS = (
+    ("id", "bigint"),
+    ("password", "character varying"),
+    ("last_login", "timestamp with time zone"),
+    ("is_superuser", "boolean"),
+    ("is_staff", "boolean"),
+    ("is_active", "boolean"),
+    ("date_joined", "timestamp with time zone"),
+    ("email", "character varying"),
+    ("name", "character varying"),
+    ("role", "character varying"),
+)
+EXPERT_COLUMNS = (
+    ("display_name", "character varying"),
+    ("headline", "character varying"),
+    ("bio", "text"),
+    ("city", "character varying"),
+    ("day_rate", "integer"),
+    ("capacity", "smallint"),
+    ("availability", "character varying"),
+    ("portfolio_links", "text"),
+    ("tag_claimed_at", "timestamp with time zone"),
+    ("rating_count", "integer"),
+    ("rating_sum", "integer"),
+    ("completed_count", "integer"),
+    ("active_load", "smallint"),
+    ("pending_invitations", "smallint"),
+    ("last_active_at", "timestamp with time zone"),
+    ("rank_base", "double precision"),
+    ("created_at", "timestamp with time zone"),
+    ("updated_at", "timestamp with time zone"),
+    ("user_id", "bigint"),
+    ("tag_id", "bigint"),
+)
+
+
+def _text_field(value: str) -> bytes:
+    data = value.encode()
+    return struct.pack(">i", len(data)) + data
+
+
+def _timestamp_field(moment: datetime) -> bytes:
+    delta = moment - _PG_EPOCH
+    return _int8(8, (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds)
 
 
 def joined_days_ago(random_unit: float) -> int:
@@ -187,18 +251,18 @@ def bench_experts(
         )
 
 
-class _LineStream:
-    """A file-like object COPY reads from; lines are generated as the server asks for them."""
+class _RowStream:
+    """A file-like object COPY reads from; rows are generated as the server asks for them."""
 
-    def __init__(self, lines: Iterator[str]):
-        self._chunks = _chunks(lines, CHUNK_BYTES)
+    def __init__(self, rows: Iterator[bytes]):
+        self._chunks = _chunks(rows, CHUNK_BYTES)
 
     def read(self, size: int = -1) -> bytes:
         return next(self._chunks, b"")
 
 
 class _ForkedStream:
-    """Like _LineStream, but the lines are generated in a forked process, ahead of COPY.
+    """Like _RowStream, but the rows are generated in a forked process, ahead of COPY.
 
     Generating an expert takes about as long in Python as storing it takes PostgreSQL, so the
     experts are generated on another core while the server is still busy with the users. The
@@ -207,19 +271,19 @@ class _ForkedStream:
 
     _FAILED = b"\x00failed:"
 
-    def __init__(self, make_lines, *args):
+    def __init__(self, make_rows, *args):
         context = multiprocessing.get_context("fork")
         self._queue = context.Queue()
         self._process = context.Process(
-            target=self._produce, args=(make_lines, args, self._queue), daemon=True
+            target=self._produce, args=(make_rows, args, self._queue), daemon=True
         )
         self._process.start()
         self._done = False
 
     @classmethod
-    def _produce(cls, make_lines, args, out) -> None:
+    def _produce(cls, make_rows, args, out) -> None:
         try:
-            for chunk in _chunks(make_lines(*args), CHUNK_BYTES):
+            for chunk in _chunks(make_rows(*args), CHUNK_BYTES):
                 out.put(chunk)
         except Exception:  # reported to the parent, which raises
             out.put(cls._FAILED + traceback.format_exc().encode())
@@ -242,17 +306,18 @@ class _ForkedStream:
         self._process.join()
 
 
-def _chunks(lines: Iterator[str], size: int) -> Iterator[bytes]:
-    parts: list[str] = []
+def _chunks(rows: Iterator[bytes], size: int) -> Iterator[bytes]:
+    """A binary COPY stream of the rows, in pieces of about `size` bytes."""
+    parts = [_COPY_HEADER]
     have = 0
-    for line in lines:
-        parts.append(line)
-        have += len(line)
+    for row in rows:
+        parts.append(row)
+        have += len(row)
         if have >= size:
-            yield "".join(parts).encode()
+            yield b"".join(parts)
             parts, have = [], 0
-    if parts:
-        yield "".join(parts).encode()
+    parts.append(_COPY_TRAILER)
+    yield b"".join(parts)
 
 
 class Command(BaseCommand):
@@ -412,6 +477,28 @@ def _drop_secondary_indexes(cursor, table: str) -> list[str]:
     return [definition for _name, definition in indexes]
 
 
+def _copy_sql(table: str, columns) -> str:
+    names = ", ".join(name for name, _type in columns)
+    return f"COPY {table} ({names}) FROM STDIN WITH (FORMAT binary)"
+
+
+def _check_column_types(cursor) -> None:
+    """The binary rows are written for these column types: stop if a migration changed one."""
+    for table, columns in (("accounts_user", USER_COLUMNS), ("experts_expert", EXPERT_COLUMNS)):
+        cursor.execute(
+            "SELECT column_name, data_type FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = %s",
+            [table],
+        )
+        found = dict(cursor.fetchall())
+        for name, expected in columns:
+            if found.get(name) != expected:
+                raise CommandError(
+                    f"{table}.{name} is {found.get(name) or 'missing'}, the loader writes"
+                    f" {expected}: update {__name__}"
+                )
+
+
 def _check_new_experts(cursor, *, expert_floor: int, tag_ids: list[int]) -> None:
     cursor.execute(_NEW_EXPERTS, [tag_ids, expert_floor])
     count, low, high, unknown_tags = cursor.fetchone()
@@ -484,31 +571,42 @@ class BenchLoader:
             joined_at=joined_at,
         )
 
-    def _user_lines(self, count: int, base_id: int) -> Iterator[str]:
+    def _user_rows(self, count: int, base_id: int) -> Iterator[bytes]:
         age_rand = self._age_rng().random
-        role = User.Role.EXPERT
+        days_ago = self.clock.days_ago
+        # password, last login, superuser, staff, active / role
+        middle = b"".join((_text_field(UNUSABLE_PASSWORD), _NULL, _FALSE, _FALSE, _TRUE))
+        role = _text_field(User.Role.EXPERT)
         for i in range(count):
             n = self.first + i
-            joined = self.clock.days_ago(joined_days_ago(age_rand()))[1]
-            yield (
-                f"{base_id + i}\t{UNUSABLE_PASSWORD}\t\\N\tf\tf\tt\t{joined}"
-                f"\t{bench_email(n)}\t专家{n}\t{role}\n"
+            yield b"".join(
+                (
+                    b"\x00\x0a",
+                    _int8(8, base_id + i),
+                    middle,
+                    days_ago(joined_days_ago(age_rand()))[1],
+                    _text_field(bench_email(n)),
+                    _text_field(f"专家{n}"),
+                    role,
+                )
             )
 
-    def _expert_lines(self, count: int, base_id: int) -> Iterator[str]:
-        now = self.clock.now
-        now_text = now.isoformat()
+    def _expert_rows(self, count: int, base_id: int) -> Iterator[bytes]:
+        now, now_field = self.clock.now, self.clock.now_field
         days_ago, hours_ago = self.clock.days_ago, self.clock.hours_ago
         base_score = scoring.base_score
+        cities = {city: _text_field(city) for city in CITIES}
+        availabilities = {value: _text_field(value) for value in Expert.Availability.values}
+        tags = {pk: _int8(8, pk) for pk in self.tag_ids}
         user_offset = base_id - self.first
         for expert in self.experts(count):
             n, age, tag, completed, rated, rating_sum, capacity, load, rate, idle, *rest = expert
             available, city = rest
-            joined, joined_text = days_ago(age)
+            joined, joined_field = days_ago(age)
             if idle is None:
-                active, active_text = None, "\\N"
+                active, active_field = None, _NULL
             else:
-                active, active_text = hours_ago(idle)
+                active, active_field = hours_ago(idle)
             base = base_score(
                 rating_sum=rating_sum,
                 rating_count=rated,
@@ -519,21 +617,37 @@ class BenchLoader:
                 now=now,
                 joined_at=joined,
             )
-            if tag is None:
-                tag = claimed = "\\N"
-            else:
-                claimed = joined_text
-            rate_text = "\\N" if rate is None else rate
-            yield (
-                f"专家{n}\t\t\t{city}\t{rate_text}\t{capacity}\t{available}\t\t{claimed}"
-                f"\t{rated}\t{rating_sum}\t{completed}\t{load}\t0\t{active_text}\t{base!r}"
-                f"\t{joined_text}\t{now_text}\t{n + user_offset}\t{tag}\n"
+            yield b"".join(
+                (
+                    b"\x00\x14",  # the 20 fields of EXPERT_COLUMNS, in order
+                    _text_field(f"专家{n}"),
+                    _EMPTY_TEXT,
+                    _EMPTY_TEXT,
+                    cities[city],
+                    _NULL if rate is None else _int4(4, rate),
+                    _int2(2, capacity),
+                    availabilities[available],
+                    _EMPTY_TEXT,
+                    _NULL if tag is None else joined_field,
+                    _int4(4, rated),
+                    _int4(4, rating_sum),
+                    _int4(4, completed),
+                    _int2(2, load),
+                    _int2(2, 0),
+                    active_field,
+                    _float8(8, base),
+                    joined_field,
+                    now_field,
+                    _int8(8, n + user_offset),
+                    _NULL if tag is None else tags[tag],
+                )
             )
 
     @transaction.atomic
     def copy(self, count: int) -> None:
         raw = connection.connection  # the psycopg2 connection, for copy_expert
         with connection.cursor() as cursor:
+            _check_column_types(cursor)
             cursor.execute("SET LOCAL statement_timeout = 0")
             # Users get their ids here rather than from the sequence, so experts can name them.
             cursor.execute("LOCK TABLE accounts_user IN SHARE ROW EXCLUSIVE MODE")
@@ -555,13 +669,12 @@ class BenchLoader:
                 for table in ("accounts_user", "experts_expert"):
                     rebuild += _drop_secondary_indexes(cursor, table)
             began = time.monotonic()
-            experts = _ForkedStream(self._expert_lines, count, base_id)
+            experts = _ForkedStream(self._expert_rows, count, base_id)
             try:
                 with raw.cursor() as copy:
                     copy.copy_expert(
-                        "COPY accounts_user (id, password, last_login, is_superuser, is_staff,"
-                        " is_active, date_joined, email, name, role) FROM STDIN",
-                        _LineStream(self._user_lines(count, base_id)),
+                        _copy_sql("accounts_user", USER_COLUMNS),
+                        _RowStream(self._user_rows(count, base_id)),
                         size=CHUNK_BYTES,
                     )
                 cursor.execute(
@@ -571,13 +684,7 @@ class BenchLoader:
                 self.log(f"  users copied at {time.monotonic() - began:.1f}s")
                 with raw.cursor() as copy:
                     copy.copy_expert(
-                        "COPY experts_expert (display_name, headline, bio, city, day_rate,"
-                        " capacity, availability, portfolio_links, tag_claimed_at, rating_count,"
-                        " rating_sum, completed_count, active_load, pending_invitations,"
-                        " last_active_at, rank_base, created_at, updated_at, user_id, tag_id)"
-                        " FROM STDIN",
-                        experts,
-                        size=CHUNK_BYTES,
+                        _copy_sql("experts_expert", EXPERT_COLUMNS), experts, size=CHUNK_BYTES
                     )
             finally:
                 experts.close()
