@@ -45,7 +45,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--recall",
             type=int,
-            default=20,
+            default=40,
             help="briefs whose ranking is compared with an exhaustive one (0: skip)",
         )
         parser.add_argument("--seed", type=int, default=5)
