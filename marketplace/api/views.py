@@ -227,7 +227,8 @@ class BriefMatchListApi(GenericAPIView):
         ),
     )
     def get(self, request, pk):
-        brief = access_brief(request.user, pk)
+        # Only the brief's id and PM are read here: no joins.
+        brief = access_brief(request.user, pk, related=False)
         matches = self.filter_queryset(selectors.brief_matches_for(brief=brief, user=request.user))
         page = self.paginate_queryset(matches)
         return self.get_paginated_response(MatchOutputSerializer(page, many=True).data)
