@@ -121,6 +121,7 @@ def expert_refresh_rank_base(*, expert_id: int, now=None) -> Expert:
         capacity=expert.capacity,
         active_load=expert.active_load,
         last_active_at=expert.last_active_at,
+        joined_at=expert.created_at,
         now=now or timezone.now(),
     )
     Expert.objects.filter(pk=expert.pk).update(rank_base=expert.rank_base)
