@@ -6,7 +6,8 @@
 #   DURATION=10 ROUNDS=1 bench/load.sh
 #
 # Settings (environment): DURATION (s per run, 15), WARMUP (s, 2), ROUNDS (3), CONNECTIONS
-# (10), WORKERS (gunicorn processes, 3), THREADS (per process, 2), PORT (8123),
+# (10), WORKERS (gunicorn processes, 3), WORKER_CLASS (sync), THREADS (1), KEEP_ALIVE (2),
+# PORT (8123),
 # LOAD_DB (kaigan_load: dropped and created again unless REUSE_DB=1), REDIS_DB (12),
 # EXPERTS (100000), BRIEFS (10000), ENDPOINTS (a subset of the names below).
 #
@@ -26,8 +27,11 @@ DURATION=${DURATION:-15}
 WARMUP=${WARMUP:-2}
 ROUNDS=${ROUNDS:-3}
 CONNECTIONS=${CONNECTIONS:-10}
+# As production runs it (Dockerfile, docker-compose.yml): 3 sync workers.
 WORKERS=${WORKERS:-3}
-THREADS=${THREADS:-2}
+WORKER_CLASS=${WORKER_CLASS:-sync}
+THREADS=${THREADS:-1}
+KEEP_ALIVE=${KEEP_ALIVE:-2}
 PORT=${PORT:-8123}
 LOAD_DB=${LOAD_DB:-kaigan_load}
 REUSE_DB=${REUSE_DB:-0}
@@ -131,12 +135,14 @@ DETAIL_BRIEF=$(seed detail_brief)
 PM_BRIEF=$(seed pm_brief)
 BARE_TAG=$(psql -h $PG_HOST -p $PG_PORT -U kaigan -qAt "$LOAD_DB" -c "SELECT min(id) FROM experts_tag")
 # --- the stack ---------------------------------------------------------------------------------
-log "starting the Celery worker and gunicorn ($WORKERS workers x $THREADS threads)"
+log "starting the Celery worker and gunicorn ($WORKERS $WORKER_CLASS workers x $THREADS threads)"
 setsid "$BIN/celery" -A kaigan worker -Q "$CELERY_QUEUE" --concurrency=1 --loglevel=INFO \
   --without-gossip --without-mingle >"$OUT/worker.log" 2>&1 &
 WORKER_PID=$!
+# With gthread and keep-alive, one worker tends to accept all of wrk's 10 long-lived connections
+# and the others idle (bench/LOAD.md): sync workers answer one request per connection.
 setsid "$BIN/gunicorn" kaigan.wsgi --bind "127.0.0.1:$PORT" --workers "$WORKERS" \
-  --threads "$THREADS" --worker-class gthread --keep-alive 30 --backlog 256 \
+  --worker-class "$WORKER_CLASS" --threads "$THREADS" --keep-alive "$KEEP_ALIVE" \
   --log-level warning >"$OUT/gunicorn.log" 2>&1 &
 GUNICORN_PID=$!
 for _ in $(seq 1 150); do
@@ -247,7 +253,8 @@ CONDITIONS=$(
   cat <<EOF
 {"git": "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!bench' 2>/dev/null || echo '+dirty')",
  "cores": $(nproc), "load_before": "$LOAD_BEFORE", "load_after": "$LOAD_AFTER",
- "gunicorn": "$WORKERS workers x $THREADS threads (gthread)", "celery": "1 process",
+ "gunicorn": "$WORKERS $WORKER_CLASS workers x $THREADS threads, keep-alive $KEEP_ALIVE s",
+ "celery": "1 process",
  "wrk": "1 thread, $CONNECTIONS connections, ${DURATION}s after ${WARMUP}s warm-up",
  "rounds": $ROUNDS, "experts": $EXPERTS, "briefs": $BRIEFS,
  "pm_brief_matches": $(seed pm_brief_matches), "startup_briefs": $(seed startup_briefs)}
