@@ -27,7 +27,8 @@ from experts.services import expert_claim_tag, expert_create, expert_update
 from kaigan.accounts.models import User
 from kaigan.celery import app as celery_app
 from marketplace.matching import propose_matches
-from marketplace.services import match_approve, startup_create
+from marketplace.models import Brief
+from marketplace.services import CANCELLABLE, brief_cancel, match_approve, startup_create
 from projects.models import RematchJob
 from projects.services import brief_submit, invitation_accept, pm_create
 
@@ -55,8 +56,7 @@ class Command(BaseCommand):
         try:
             samples = [self._one_run(pm, n) for n in range(runs)]
         finally:
-            os.killpg(worker.pid, signal.SIGTERM)
-            worker.wait(timeout=30)
+            self._stop_worker(worker)
         samples.sort()
         result = {
             "bench": "rematch",
@@ -72,6 +72,12 @@ class Command(BaseCommand):
 
     def _fixtures(self, experts: int) -> User:
         pm = pm_create(email="bench-pm@bench.example.com", password=uuid.uuid4().hex, capacity=200)
+        # Runs cancel their brief when measured; cancel what an interrupted run left open, so
+        # the bench PM stays below capacity and keeps being assigned.
+        for brief_id in Brief.objects.filter(
+            startup__owner__email__startswith="bench-rematch-startup-", status__in=CANCELLABLE
+        ).values_list("pk", flat=True):
+            self._cancel(brief_id)
         have = User.objects.filter(email__startswith="bench-rematch-expert-").count()
         tag = Tag.objects.get(slug=TAG)
         for n in range(have, experts):
@@ -114,6 +120,25 @@ class Command(BaseCommand):
         os.killpg(proc.pid, signal.SIGTERM)
         raise CommandError("the worker did not start")
 
+    def _cancel(self, brief_id: int) -> None:
+        brief = Brief.objects.select_related("startup__owner").get(pk=brief_id)
+        previous_eager = celery_app.conf.task_always_eager
+        celery_app.conf.task_always_eager = True
+        try:
+            brief_cancel(brief_id=brief_id, actor=brief.startup.owner, reason="bench")
+        finally:
+            celery_app.conf.task_always_eager = previous_eager
+
+    def _stop_worker(self, worker: subprocess.Popen) -> None:
+        # SIGTERM to the main process only: a warm shutdown lets the child finish the task it
+        # holds (a notification e-mail, say) instead of dying under it.
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=10)
+
     def _one_run(self, pm: User, n: int) -> float:
         owner = User.objects.create_user(
             email=f"bench-rematch-startup-{uuid.uuid4().hex[:10]}@bench.example.com",
@@ -153,7 +178,9 @@ class Command(BaseCommand):
         while True:
             status = RematchJob.objects.filter(pk=job_id).values_list("status", flat=True)[0]
             if status in done:
-                return (time.perf_counter() - started) * 1000
+                elapsed = (time.perf_counter() - started) * 1000
+                self._cancel(brief.pk)
+                return elapsed
             if time.perf_counter() - started > 30:
                 raise CommandError(f"job {job_id} did not finish in 30 s")
             time.sleep(0.001)
