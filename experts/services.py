@@ -146,3 +146,80 @@ def expert_record_rating(*, expert_id: int, rating: int) -> None:
         rating_count=F("rating_count") + 1, rating_sum=F("rating_sum") + rating
     )
     expert_refresh_rank_base(expert_id=expert_id)
+
+
+#: Experts read, scored and written per transaction by `expert_refresh_rank_bases`.
+REFRESH_BATCH = 5000
+_REFRESH_FIELDS = (
+    "id",
+    "rank_base",
+    "rating_sum",
+    "rating_count",
+    "completed_count",
+    "capacity",
+    "active_load",
+    "last_active_at",
+    "created_at",
+)
+
+
+def expert_refresh_rank_bases(*, now=None, batch_size: int = REFRESH_BATCH) -> int:
+    """Recompute every stored base score at `now`; returns how many changed.
+
+    Activity and the newcomer bonus fade with time alone, so a stored score drifts above the
+    expert's score of today (the ranking's window tolerates an overestimate, but a dormant
+    expert should sink). The nightly beat task runs this. Batches of `batch_size` experts in
+    id order, each in its own short transaction: rows a service holds locked are skipped (the
+    service refreshes them itself when it commits), and only changed scores are written.
+    """
+    now = now or timezone.now()
+    changed = 0
+    last_id = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                Expert.objects.filter(pk__gt=last_id)
+                .order_by("pk")
+                .select_for_update(skip_locked=True)
+                .values_list(*_REFRESH_FIELDS)[:batch_size]
+            )
+            if not rows:
+                return changed
+            last_id = rows[-1][0]
+            updates = []
+            for pk, stored, *signals in rows:
+                score = scoring.base_score(
+                    rating_sum=signals[0],
+                    rating_count=signals[1],
+                    completed_count=signals[2],
+                    capacity=signals[3],
+                    active_load=signals[4],
+                    last_active_at=signals[5],
+                    joined_at=signals[6],
+                    now=now,
+                )
+                if abs(score - stored) > 1e-9:
+                    updates.append((pk, score))
+            _write_rank_bases(updates)
+            changed += len(updates)
+
+
+def _write_rank_bases(updates: list[tuple[int, float]]) -> None:
+    if not updates:
+        return
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        # One statement for the batch; bulk_update's CASE grows quadratically with the batch.
+        ids, scores = zip(*updates, strict=True)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Expert._meta.db_table} AS e SET rank_base = v.score"  # noqa: S608
+                " FROM unnest(%s::bigint[], %s::double precision[]) AS v(id, score)"
+                " WHERE e.id = v.id",
+                [list(ids), list(scores)],
+            )
+    else:
+        Expert.objects.bulk_update(
+            [Expert(pk=pk, rank_base=score) for pk, score in updates], ["rank_base"], batch_size=500
+        )

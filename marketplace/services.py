@@ -349,7 +349,7 @@ def match_approve(
         decided_at=now,
         decision_reason=_("Another expert was approved."),
     )
-    expert_adjust_counters(expert_id=expert.pk, pending_invitations=1, refresh=False)
+    expert_adjust_counters(expert_id=expert.pk, pending_invitations=1)
     brief_transition(brief=brief, to=S.AWAITING_EXPERT, actor=actor, reason=match.pm_note)
     notify(
         recipients=[expert.user],

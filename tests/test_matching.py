@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from experts import scoring as base
 from experts.models import Expert
-from experts.services import expert_refresh_rank_base
+from experts.services import expert_refresh_rank_base, expert_refresh_rank_bases
+from experts.tasks import rank_bases_refresh_task
 from kaigan.notifications.models import Notification
 from marketplace.matching import propose_matches, rank_experts
 from marketplace.matching.scoring import W_RATE_FIT
@@ -293,6 +294,84 @@ def test_posting_a_brief_ranks_experts_after_commit(
     assert brief.pm == pm
     assert brief.status == Brief.Status.AWAITING_APPROVAL
     assert Match.objects.filter(brief=brief, status=Match.Status.PROPOSED).count() == 3
+
+
+# --- stored base scores fade with time ---------------------------------------------------
+
+
+def _stored_base_now(expert: Expert, now) -> float:
+    expert.refresh_from_db()
+    return base.base_score(
+        rating_sum=expert.rating_sum,
+        rating_count=expert.rating_count,
+        completed_count=expert.completed_count,
+        capacity=expert.capacity,
+        active_load=expert.active_load,
+        last_active_at=expert.last_active_at,
+        joined_at=expert.created_at,
+        now=now,
+    )
+
+
+def test_the_nightly_refresh_lets_dormant_experts_and_old_newcomers_sink(
+    django_assert_max_num_queries,
+):
+    dormant = make_expert(joined=LONG_AGO, completed_count=4, rating_count=4, rating_sum=18)
+    newcomer = make_expert(joined=NOW)
+    later = NOW + timedelta(days=120)
+    busy = make_expert(joined=LONG_AGO, completed_count=4, rating_count=4, rating_sum=18)
+    Expert.objects.filter(pk=busy.pk).update(last_active_at=later)
+    stored_before = dict(Expert.objects.values_list("pk", "rank_base"))
+
+    # Five experts in batches of two: three batches, each a read and one write between a
+    # savepoint and its release, then an empty read; a write per row would be two more.
+    for _ in range(2):
+        make_expert(tag="naming")
+    with django_assert_max_num_queries(3 * 4 + 3):
+        changed = expert_refresh_rank_bases(now=later, batch_size=2)
+
+    # Everyone faded but the one active `later`, whose score is what it was when stored.
+    assert changed == 4
+    for expert in (dormant, newcomer, busy):
+        expert.refresh_from_db()
+        assert expert.rank_base == pytest.approx(_stored_base_now(expert, later), abs=1e-12)
+    assert dormant.rank_base < stored_before[dormant.pk]
+    assert newcomer.rank_base < stored_before[newcomer.pk]
+    # The one still active now outranks the one who went quiet, in the stored order too.
+    assert busy.rank_base > dormant.rank_base
+    # Nothing left to change: a second run writes nothing.
+    assert expert_refresh_rank_bases(now=later, batch_size=2) == 0
+
+
+def test_the_refresh_runs_nightly_from_beat(settings):
+    entries = [
+        entry
+        for entry in settings.CELERY_BEAT_SCHEDULE.values()
+        if entry["task"] == "experts.tasks.rank_bases_refresh_task"
+    ]
+    assert len(entries) == 1
+    make_expert(active=LONG_AGO)
+    # Stored "now" in make_expert; a year on, activity has faded and the task rewrites it.
+    Expert.objects.update(rank_base=1.0)
+    assert rank_bases_refresh_task.apply().get() == 1
+    assert Expert.objects.get().rank_base < 1.0
+
+
+def test_approving_a_match_refreshes_the_experts_stored_score(pm):
+    from marketplace.services import match_approve
+
+    quiet = make_expert(joined=LONG_AGO, active=LONG_AGO, completed_count=5)
+    brief = factories.BriefFactory(pm=pm)
+    match = propose_matches(brief)[0]
+    assert match.expert_id == quiet.pk
+    stale = Expert.objects.get(pk=quiet.pk).rank_base
+
+    match_approve(match_id=match.pk, actor=pm)
+
+    quiet.refresh_from_db()
+    # Approval counts as activity (last_active_at is now): the stored score follows at once.
+    assert quiet.rank_base > stale
+    assert quiet.rank_base == pytest.approx(_stored_base_now(quiet, timezone.now()), abs=1e-4)
 
 
 # --- bench commands (smoke) ------------------------------------------------------------------

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -184,6 +185,12 @@ CELERY_BEAT_SCHEDULE = {
     "invitations-expire": {
         "task": "projects.tasks.invitations_expire_task",
         "schedule": _BEAT_SECONDS,
+    },
+    # Activity and the newcomer bonus fade with time alone: rescore every expert nightly, in
+    # the quiet hours of CELERY_TIMEZONE.
+    "rank-bases-refresh": {
+        "task": "experts.tasks.rank_bases_refresh_task",
+        "schedule": crontab(hour=4, minute=17),
     },
     "notification-email-sweep": {
         "task": "kaigan.notifications.tasks.notification_email_sweep_task",

@@ -1,0 +1,11 @@
+"""Thin Celery interfaces over the experts services."""
+
+from celery import shared_task
+
+from experts import services
+
+
+@shared_task
+def rank_bases_refresh_task() -> int:
+    """Nightly: let activity and the newcomer bonus fade in the stored base scores."""
+    return services.expert_refresh_rank_bases()
