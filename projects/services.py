@@ -201,15 +201,17 @@ def invitation_decline(*, match_id: int, user, reason: str = "") -> RematchJob:
             % {"status": match.get_status_display()}
         )
     _end_invitation(match, status=M.DECLINED, reason=reason)
+    # The job first: its message is published after commit ahead of the PM's e-mail.
+    job = rematch_start(
+        brief=brief, cause=RematchJob.Cause.DECLINE, actor=user, reason=reason or _("Declined.")
+    )
     notify(
         recipients=[brief.pm] if brief.pm_id else [],
         kind="invitation_declined",
         params={"brief": brief.title, "expert": match.expert.display_name},
         url=reverse("admin:marketplace_brief_change", args=[brief.pk]),
     )
-    return rematch_start(
-        brief=brief, cause=RematchJob.Cause.DECLINE, actor=user, reason=reason or _("Declined.")
-    )
+    return job
 
 
 def _end_invitation(match: Match, *, status: str, reason: str = "") -> None:
@@ -235,17 +237,18 @@ def invitations_expire(*, now=None) -> int:
             if match.status != M.APPROVED or match.expires_at > now:
                 continue  # answered meanwhile
             _end_invitation(match, status=M.EXPIRED, reason="no answer in time")
-            notify(
-                recipients=[brief.pm] if brief.pm_id else [],
-                kind="invitation_expired",
-                params={"brief": brief.title},
-                url=reverse("admin:marketplace_brief_change", args=[brief.pk]),
-            )
+            # The job first: its message is published after commit ahead of the PM's e-mail.
             rematch_start(
                 brief=brief,
                 cause=RematchJob.Cause.EXPIRY,
                 actor=None,
                 reason=_("The invitation expired without an answer."),
+            )
+            notify(
+                recipients=[brief.pm] if brief.pm_id else [],
+                kind="invitation_expired",
+                params={"brief": brief.title},
+                url=reverse("admin:marketplace_brief_change", args=[brief.pk]),
             )
             expired += 1
     return expired

@@ -289,3 +289,35 @@ def test_not_satisfied_form_without_a_reason_shows_the_form_again(client, pm):
     assert "保留这段话" in response.content.decode()
     brief.refresh_from_db()
     assert brief.status == S.IN_PROGRESS
+
+
+@pytest.mark.parametrize("cause", ["dissatisfaction", "decline", "expiry"])
+def test_the_rematch_message_leaves_before_any_notification_email(
+    pm, cause, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Every way into re-matching publishes the job first: e-mail never delays a re-match."""
+    stage = "in_progress" if cause == "dissatisfaction" else "awaiting_expert"
+    brief, match = _working_brief(pm, stage=stage)
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        if cause == "dissatisfaction":
+            services.dissatisfaction_submit(
+                brief_id=brief.pk, user=brief.startup.owner, reason="fit", comment=""
+            )
+        elif cause == "decline":
+            services.invitation_decline(match_id=match.pk, user=match.expert.user)
+        else:
+            Match.objects.filter(pk=match.pk).update(expires_at=timezone.now())
+            assert services.invitations_expire() == 1
+    job = RematchJob.objects.get(brief=brief)
+    assert job.cause == cause
+    assert len(callbacks) >= 2  # the job's message and at least one notification e-mail
+
+    callbacks[0]()  # eager Celery: the first message runs at once
+
+    job.refresh_from_db()
+    assert job.status == J.DONE
+    assert mailoutbox == []
+    for callback in callbacks[1:]:
+        callback()
+    assert mailoutbox
