@@ -171,6 +171,20 @@ def base_score(
     )
 
 
+def base_score_of(expert, now: datetime) -> float:
+    """`base_score` of anything carrying an expert's fields: a model instance, a named row."""
+    return base_score(
+        rating_sum=expert.rating_sum,
+        rating_count=expert.rating_count,
+        completed_count=expert.completed_count,
+        capacity=expert.capacity,
+        active_load=expert.active_load,
+        last_active_at=expert.last_active_at,
+        joined_at=expert.created_at,
+        now=now,
+    )
+
+
 def _unit(value: float) -> float:
     if value < 0.0:
         return 0.0

@@ -114,16 +114,7 @@ def expert_claim_tag(*, expert_id: int, tag_slug: str, actor=None) -> Expert:
 def expert_refresh_rank_base(*, expert_id: int, now=None) -> Expert:
     """Recompute the stored brief-independent score after rating, load or activity changed."""
     expert = Expert.objects.get(pk=expert_id)
-    expert.rank_base = scoring.base_score(
-        rating_sum=expert.rating_sum,
-        rating_count=expert.rating_count,
-        completed_count=expert.completed_count,
-        capacity=expert.capacity,
-        active_load=expert.active_load,
-        last_active_at=expert.last_active_at,
-        joined_at=expert.created_at,
-        now=now or timezone.now(),
-    )
+    expert.rank_base = scoring.base_score_of(expert, now or timezone.now())
     Expert.objects.filter(pk=expert.pk).update(rank_base=expert.rank_base)
     return expert
 
@@ -181,25 +172,16 @@ def expert_refresh_rank_bases(*, now=None, batch_size: int = REFRESH_BATCH) -> i
                 Expert.objects.filter(pk__gt=last_id)
                 .order_by("pk")
                 .select_for_update(skip_locked=True)
-                .values_list(*_REFRESH_FIELDS)[:batch_size]
+                .values_list(*_REFRESH_FIELDS, named=True)[:batch_size]
             )
             if not rows:
                 return changed
-            last_id = rows[-1][0]
+            last_id = rows[-1].id
             updates = []
-            for pk, stored, *signals in rows:
-                score = scoring.base_score(
-                    rating_sum=signals[0],
-                    rating_count=signals[1],
-                    completed_count=signals[2],
-                    capacity=signals[3],
-                    active_load=signals[4],
-                    last_active_at=signals[5],
-                    joined_at=signals[6],
-                    now=now,
-                )
-                if abs(score - stored) > 1e-9:
-                    updates.append((pk, score))
+            for row in rows:
+                score = scoring.base_score_of(row, now)
+                if abs(score - row.rank_base) > 1e-9:
+                    updates.append((row.id, score))
             _write_rank_bases(updates)
             changed += len(updates)
 

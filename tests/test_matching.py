@@ -301,16 +301,7 @@ def test_posting_a_brief_ranks_experts_after_commit(
 
 def _stored_base_now(expert: Expert, now) -> float:
     expert.refresh_from_db()
-    return base.base_score(
-        rating_sum=expert.rating_sum,
-        rating_count=expert.rating_count,
-        completed_count=expert.completed_count,
-        capacity=expert.capacity,
-        active_load=expert.active_load,
-        last_active_at=expert.last_active_at,
-        joined_at=expert.created_at,
-        now=now,
-    )
+    return base.base_score_of(expert, now)
 
 
 def test_the_nightly_refresh_lets_dormant_experts_and_old_newcomers_sink(
@@ -389,16 +380,7 @@ def test_bench_commands_load_experts_and_report_json_last():
     assert bench.values("tag").distinct().count() >= 10
     for expert in bench.filter(tag__isnull=False)[:20]:
         stored = expert.rank_base
-        expected = base.base_score(
-            rating_sum=expert.rating_sum,
-            rating_count=expert.rating_count,
-            completed_count=expert.completed_count,
-            capacity=expert.capacity,
-            active_load=expert.active_load,
-            last_active_at=expert.last_active_at,
-            now=expert.updated_at,
-            joined_at=expert.created_at,
-        )
+        expected = base.base_score_of(expert, expert.updated_at)
         assert stored == pytest.approx(expected, abs=1e-6)  # updated_at: the load, give or take
 
     out = io.StringIO()
