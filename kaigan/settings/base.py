@@ -332,6 +332,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Sessions are written to the database and read from the cache (Redis when configured): a page
+# view skips one query, and a cache that is down or flushed only costs the database read.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Kaigan's own business settings.
 KAIGAN_MATCH_ROUND_SIZE = env.int("KAIGAN_MATCH_ROUND_SIZE", default=5)
