@@ -1,3 +1,5 @@
+import functools
+
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
@@ -90,7 +92,15 @@ def _posted_brief_out(request, brief) -> dict:
         brief.startup.owner = request.user  # str(startup) falls back to the owner's email
     brief.live_matches = []
     brief.current_quotes = []
-    return BriefOutputSerializer(brief).data
+    return _brief_output_serializer().to_representation(brief)
+
+
+@functools.cache
+def _brief_output_serializer() -> BriefOutputSerializer:
+    """One serializer for every post's answer: a ModelSerializer builds its fields from the
+    model each time it is made, which costs more than the representation of one brief. Its
+    fields keep no state between calls and need no request in their context."""
+    return BriefOutputSerializer()
 
 
 def _my_startup(request):
