@@ -104,7 +104,8 @@ PM_PICK_WAIT_SECONDS = 5.0
 def pm_pick(*, brief: Brief) -> User | None:
     """The active PM with the fewest open briefs below capacity; ties: knows the tag, then id.
 
-    Only the chosen PM's row is locked, until the caller's transaction commits. The lock
+    Only the chosen PM's row is locked (FOR NO KEY UPDATE: what the trigger's update of the
+    counter takes anyway), until the caller's transaction commits. The lock
     re-reads the row, so the capacity check sees the counter as the last commit left it (the
     triggers raise it when the brief is stored with this PM): concurrent posts never push a PM
     over capacity. A PM row another transaction holds is skipped, so concurrent posts spread
@@ -132,7 +133,7 @@ def pm_pick(*, brief: Brief) -> User | None:
     deadline = time.monotonic() + PM_PICK_WAIT_SECONDS
     pause = 0.002
     while True:
-        pm = candidates.select_for_update(skip_locked=True, of=("self",)).first()
+        pm = candidates.select_for_update(skip_locked=True, of=("self",), no_key=True).first()
         if pm is not None:
             return pm.user
         if not candidates.exists():
