@@ -314,6 +314,50 @@ def test_concurrent_posts_below_capacity_each_go_to_a_different_pm(settings):
     _assert_counters_true()
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("wait", "held_for", "outcome"), [(3.0, 0.3, "picked"), (0.2, 1.0, "busy")]
+)
+def test_a_post_waits_briefly_for_a_pm_another_transaction_holds(
+    monkeypatch, wait, held_for, outcome
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are a PostgreSQL matter")
+    from django.db import transaction
+
+    from kaigan.errors import Conflict
+
+    monkeypatch.setattr(services, "PM_PICK_WAIT_SECONDS", wait)
+    only = factories.ProjectManagerFactory(capacity=5)
+    startup = factories.StartupFactory()
+    locked = threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                ProjectManager.objects.select_for_update().get(pk=only.pk)
+                locked.set()
+                threading.Event().wait(held_for)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert locked.wait(5)
+    try:
+        with mock.patch("celery.app.task.Task.delay"):
+            if outcome == "picked":
+                brief = services.brief_submit(startup=startup, actor=startup.owner, **_fields())
+                assert brief.pm_id == only.user_id
+            else:
+                with pytest.raises(Conflict):
+                    services.brief_submit(startup=startup, actor=startup.owner, **_fields())
+                assert Brief.objects.count() == 0
+    finally:
+        holder.join()
+    _assert_counters_true()
+
+
 # --- the cost and the answer of one post ------------------------------------------------------
 
 
