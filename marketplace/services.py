@@ -267,12 +267,6 @@ def brief_store(*, brief: Brief, actor) -> Brief:
     return brief
 
 
-def brief_create(*, startup: Startup, actor, **fields) -> Brief:
-    """Store a new open brief (without a PM) with its first audit record, in the caller's
-    transaction."""
-    return brief_store(brief=brief_new(startup=startup, **fields), actor=actor)
-
-
 def brief_assign_pm(*, brief: Brief, pm_user) -> None:
     """Give a stored brief its PM (the caller holds the brief lock) and tell the PM."""
     brief.pm = pm_user
