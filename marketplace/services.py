@@ -5,6 +5,7 @@ the lifecycle (ARCHITECTURE.md), writes a `BriefEvent` and sends the notificatio
 the new status (stored now, mailed after commit).
 """
 
+import functools
 from datetime import date
 from decimal import Decimal
 
@@ -22,7 +23,16 @@ from kaigan.accounts.models import User
 from kaigan.errors import Conflict, InvalidTransition, NotAllowed
 from kaigan.notifications.services import notify
 from marketplace import pricing
-from marketplace.models import Brief, BriefEvent, Campaign, Match, Quote, Startup
+from marketplace.models import (
+    BUDGET_MAX,
+    BUDGET_MIN,
+    Brief,
+    BriefEvent,
+    Campaign,
+    Match,
+    Quote,
+    Startup,
+)
 
 S = Brief.Status
 
@@ -134,6 +144,15 @@ def _campaign_for(startup: Startup, name: str | None) -> Campaign | None:
 
 
 def _brief_check(brief: Brief, *, today: date | None = None) -> None:
+    """Field errors for bad input, before anything is written.
+
+    The database holds the budget constraints (`Brief.Meta.constraints`) and the foreign keys;
+    the field validators and the budget order check below already refuse what they would
+    refuse, and the tag is one `_tag_for` has just read. So `full_clean` checks the fields only:
+    validating the constraints again costs a savepoint and a query each, and the tag an
+    existence query. Should a constraint still fire, `brief_constraint_error` turns it into a
+    field error.
+    """
     errors = {}
     today = today or timezone.localdate()
     if brief.deadline is not None and brief.deadline <= today:
@@ -145,12 +164,56 @@ def _brief_check(brief: Brief, *, today: date | None = None) -> None:
     ):
         errors["budget_max"] = [_("The upper budget must not be below the lower one.")]
     try:
-        brief.full_clean(exclude=["startup", "pm", "campaign"])
+        brief.full_clean(
+            exclude=["startup", "pm", "campaign", "tag"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(messages)
     if errors:
         raise ValidationError(errors)
+
+
+def brief_constraint_error(exc: IntegrityError) -> ValidationError | None:
+    """The field error for a violated budget constraint of a brief, or None for another error.
+
+    `_brief_check` refuses the same input first; this is the net under it, so that a post or an
+    edit the checks missed is still a 400 with the fields named, never a 500.
+    """
+    text = str(exc)
+    if "brief_budget_order" in text:
+        return ValidationError(
+            {"budget_max": [_("The upper budget must not be below the lower one.")]}
+        )
+    if "brief_budget_range" in text:
+        message = _("Budgets are between %(min)d and %(max)d CNY.") % {
+            "min": BUDGET_MIN,
+            "max": BUDGET_MAX,
+        }
+        return ValidationError({"budget_min": [message], "budget_max": [message]})
+    return None
+
+
+def refuse_constraint_violations(func):
+    """Turn a violated brief constraint into a `ValidationError` naming the field.
+
+    Put it outside `transaction.atomic`: the exception is caught once the transaction (or its
+    savepoint) is rolled back, so no savepoint is needed around each write.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except IntegrityError as exc:
+            error = brief_constraint_error(exc)
+            if error is None:
+                raise
+            raise error from exc
+
+    return wrapper
 
 
 def _tag_for(slug_or_tag) -> Tag:
@@ -164,10 +227,9 @@ def _tag_for(slug_or_tag) -> Tag:
     return tag
 
 
-def brief_create(
+def brief_new(
     *,
     startup: Startup,
-    actor,
     title: str,
     description: str,
     tag,
@@ -176,7 +238,10 @@ def brief_create(
     deadline: date,
     campaign: str | None = None,
 ) -> Brief:
-    """Store a new open brief with its first audit record. Run inside the caller's transaction."""
+    """A new open brief, checked and with its campaign (created if new), not saved yet.
+
+    Run inside the caller's transaction; `brief_store` saves it.
+    """
     brief = Brief(
         startup=startup,
         title=(title or "").strip(),
@@ -189,16 +254,29 @@ def brief_create(
     )
     _brief_check(brief)
     brief.campaign = _campaign_for(startup, campaign)
-    brief.save()
+    return brief
+
+
+def brief_store(*, brief: Brief, actor) -> Brief:
+    """Save a brief from `brief_new` (with its PM, if it has one) and its first audit record.
+
+    Run inside the caller's transaction. The PM's open-brief counter follows by trigger.
+    """
+    brief.save(force_insert=True)
     BriefEvent.objects.create(brief=brief, actor=actor, from_status="", to_status=S.OPEN)
     return brief
 
 
 def brief_assign_pm(*, brief: Brief, pm_user) -> None:
+    """Give a stored brief its PM (the caller holds the brief lock) and tell the PM."""
     brief.pm = pm_user
     brief.save(update_fields=["pm", "updated_at"])
+    brief_notify_assigned(brief=brief)
+
+
+def brief_notify_assigned(*, brief: Brief) -> None:
     notify(
-        recipients=[pm_user],
+        recipients=[brief.pm],
         kind="brief_assigned",
         params={"brief": brief.title},
         url=reverse("admin:marketplace_brief_change", args=[brief.pk]),
@@ -214,6 +292,7 @@ def brief_notify_unassigned(*, brief: Brief) -> None:
     )
 
 
+@refuse_constraint_violations
 @transaction.atomic
 def brief_update(*, brief_id: int, actor, data: dict, version: int | None = None) -> Brief:
     """Edit a brief while it is editable; an outdated `version` is a conflict, not an overwrite."""

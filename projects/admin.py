@@ -17,10 +17,22 @@ class ReadOnlyPMScopedAdmin(PMScopedAdmin):
 
 @admin.register(ProjectManager)
 class ProjectManagerAdmin(NoDeleteAdmin):
-    list_display = ["user", "capacity", "is_active"]
+    list_display = ["user", "capacity", "open_briefs", "is_active"]
     list_select_related = ["user"]
     filter_horizontal = ["tags"]
     autocomplete_fields = ["user"]
+    readonly_fields = ["open_briefs"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The open-brief counter belongs to its user: a profile never moves to another user.
+        if obj is not None:
+            return ["user", "open_briefs"]
+        return ["open_briefs"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            services.pm_counter_init(profile=obj)
 
     def has_change_permission(self, request, obj=None):
         return request.user.is_superuser

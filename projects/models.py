@@ -24,6 +24,15 @@ class ProjectManager(models.Model):
         help_text=_("How many open briefs this PM can follow at once."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # How many briefs in `Brief.OPEN_STATUSES` this PM follows. Kept by database triggers on
+    # marketplace_brief (migration 0002), in the same transaction as any change of a brief's
+    # status or PM, whatever path makes it; `pm_recount` checks it against the briefs.
+    open_briefs = models.PositiveIntegerField(
+        _("open briefs"),
+        default=0,
+        editable=False,
+        help_text=_("Briefs this PM follows that are not completed or cancelled."),
+    )
     tags = models.ManyToManyField(
         Tag, verbose_name=_("tags known best"), blank=True, related_name="+"
     )
@@ -37,7 +46,13 @@ class ProjectManager(models.Model):
             models.CheckConstraint(
                 condition=models.Q(capacity__gte=1, capacity__lte=200),
                 name="pm_capacity_range",
-            )
+            ),
+            # PositiveIntegerField adds a >= 0 check of its own; named here so that a drift
+            # that would take the counter below zero fails loudly with a known name. No upper
+            # bound: a superuser may lower a capacity or assign a brief by hand beyond it.
+            models.CheckConstraint(
+                condition=models.Q(open_briefs__gte=0), name="pm_open_briefs_not_negative"
+            ),
         ]
 
     def __str__(self):

@@ -1,12 +1,13 @@
 """Workflows that span the apps: posting with PM assignment, engagements, feedback, re-matching."""
 
+import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -69,9 +70,11 @@ def pm_create(*, email: str, password: str, name: str = "", capacity: int = 20) 
     if name:
         user.name = name
     user.save()
-    ProjectManager.objects.update_or_create(
+    profile, created = ProjectManager.objects.update_or_create(
         user=user, defaults={"capacity": capacity, "is_active": True}
     )
+    if created:
+        pm_counter_init(profile=profile)
     user.groups.add(pm_group_ensure())
     _verified_email(user)
     return user
@@ -85,49 +88,113 @@ def _verified_email(user: User) -> None:
     )
 
 
+def pm_counter_init(*, profile: ProjectManager) -> None:
+    """A new PM profile starts from the open briefs its user already follows (a superuser may
+    have assigned some by hand); the triggers keep the counter from then on."""
+    profile.open_briefs = Brief.objects.filter(
+        pm_id=profile.user_id, status__in=Brief.OPEN_STATUSES
+    ).count()
+    ProjectManager.objects.filter(pk=profile.pk).update(open_briefs=profile.open_briefs)
+
+
+#: How long a post waits, at most, while every free PM is held by other posts.
+PM_PICK_WAIT_SECONDS = 5.0
+
+
 def pm_pick(*, brief: Brief) -> User | None:
     """The active PM with the fewest open briefs below capacity; ties: knows the tag, then id.
 
-    PM rows are locked (in pk order) so that concurrent posts cannot push a PM over capacity.
+    Only the chosen PM's row is locked (FOR NO KEY UPDATE: what the trigger's update of the
+    counter takes anyway), until the caller's transaction commits. The lock
+    re-reads the row, so the capacity check sees the counter as the last commit left it (the
+    triggers raise it when the brief is stored with this PM): concurrent posts never push a PM
+    over capacity. A PM row another transaction holds is skipped, so concurrent posts spread
+    over the next best PMs instead of queueing behind one another.
+
+    A post never waits on a PM row: a locking read that waits could hold rows it locked and
+    then found full (PostgreSQL keeps those locks), and two such posts could deadlock. When
+    every free PM is held by another post, it looks again after a short pause, for at most
+    `PM_PICK_WAIT_SECONDS`; then it answers "busy", as a lock timeout would.
     """
-    pms = list(
-        ProjectManager.objects.select_for_update()
-        .filter(is_active=True, user__is_active=True)
-        .order_by("pk")
+    candidates = (
+        ProjectManager.objects.filter(
+            is_active=True, user__is_active=True, open_briefs__lt=F("capacity")
+        )
+        .annotate(
+            knows_tag=Exists(
+                ProjectManager.tags.through.objects.filter(
+                    projectmanager_id=OuterRef("pk"), tag_id=brief.tag_id
+                )
+            )
+        )
+        .select_related("user")
+        .order_by("open_briefs", "-knows_tag", "pk")
     )
-    if not pms:
-        return None
-    loads = dict(
-        Brief.objects.filter(pm_id__in=[pm.user_id for pm in pms], status__in=Brief.OPEN_STATUSES)
-        .values("pm_id")
-        .annotate(n=Count("pk"))
-        .values_list("pm_id", "n")
-    )
-    knows_tag = set(
-        ProjectManager.tags.through.objects.filter(
-            projectmanager_id__in=[pm.pk for pm in pms], tag_id=brief.tag_id
-        ).values_list("projectmanager_id", flat=True)
-    )
-    free = [pm for pm in pms if loads.get(pm.user_id, 0) < pm.capacity]
-    if not free:
-        return None
-    best = min(free, key=lambda pm: (loads.get(pm.user_id, 0), pm.pk not in knows_tag, pm.pk))
-    return best.user
+    deadline = time.monotonic() + PM_PICK_WAIT_SECONDS
+    pause = 0.002
+    while True:
+        pm = candidates.select_for_update(skip_locked=True, of=("self",), no_key=True).first()
+        if pm is not None:
+            return pm.user
+        if not candidates.exists():
+            return None  # nobody is free: the caller tells the superusers
+        if time.monotonic() >= deadline:
+            raise Conflict(_("The record is busy. Please retry."))
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
+@marketplace_services.refuse_constraint_violations
 @transaction.atomic
 def brief_submit(*, startup: Startup, actor, **fields) -> Brief:
-    """Post a brief: store it, give it a PM (or tell superusers), rank experts after commit."""
+    """Post a brief: store it with a PM (or tell superusers), rank experts after commit.
+
+    The brief is checked (and its campaign made) before a PM is locked, and stored with its PM
+    in one insert, so the PM's lock is held for the insert and the commit only.
+    """
     from marketplace.tasks import propose_matches_task
 
-    brief = marketplace_services.brief_create(startup=startup, actor=actor, **fields)
-    pm_user = pm_pick(brief=brief)
-    if pm_user is not None:
-        marketplace_services.brief_assign_pm(brief=brief, pm_user=pm_user)
+    brief = marketplace_services.brief_new(startup=startup, **fields)
+    brief.pm = pm_pick(brief=brief)
+    marketplace_services.brief_store(brief=brief, actor=actor)
+    if brief.pm is not None:
+        marketplace_services.brief_notify_assigned(brief=brief)
     else:
         marketplace_services.brief_notify_unassigned(brief=brief)
     transaction.on_commit(lambda: propose_matches_task.delay(brief.pk), robust=True)
     return brief
+
+
+def pm_recount(*, fix: bool = True) -> dict[int, tuple[int, int]]:
+    """Check every PM's open-brief counter against their briefs; fix the ones that drifted.
+
+    Returns {PM user id: (stored, real)} for each counter that was wrong. The PM rows are
+    locked (in user id order, as the triggers lock two of them) before the briefs are
+    counted: a change of a brief still in flight then waits for this transaction and lands
+    on the corrected counter.
+    """
+    with transaction.atomic():
+        stored = dict(
+            ProjectManager.objects.select_for_update()
+            .order_by("user_id")
+            .values_list("user_id", "open_briefs")
+        )
+        real = dict(
+            Brief.objects.filter(pm_id__in=list(stored), status__in=Brief.OPEN_STATUSES)
+            .order_by()
+            .values("pm_id")
+            .annotate(n=Count("pk"))
+            .values_list("pm_id", "n")
+        )
+        drift = {
+            user_id: (count, real.get(user_id, 0))
+            for user_id, count in stored.items()
+            if count != real.get(user_id, 0)
+        }
+        if fix:
+            for user_id, (_stored, count) in drift.items():
+                ProjectManager.objects.filter(user_id=user_id).update(open_briefs=count)
+    return drift
 
 
 # --- engagements: invitation, delivery, acceptance -------------------------------------------

@@ -1,10 +1,14 @@
 """Thin Celery interfaces over the projects services; each is safe to run twice."""
 
+import logging
+
 from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 
 from projects import services
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -33,3 +37,12 @@ def rematch_sweep_task() -> dict:
 @shared_task
 def invitations_expire_task() -> int:
     return services.invitations_expire()
+
+
+@shared_task
+def pm_recount_task() -> dict:
+    """Nightly: fix PM open-brief counters that drifted from their briefs (should be none)."""
+    drift = services.pm_recount()
+    if drift:
+        logger.warning("PM open-brief counters drifted and were fixed: %s", drift)
+    return {str(user_id): list(counts) for user_id, counts in drift.items()}

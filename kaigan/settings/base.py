@@ -192,6 +192,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "experts.tasks.rank_bases_refresh_task",
         "schedule": crontab(hour=4, minute=17),
     },
+    # The triggers keep each PM's open-brief counter; this only reports and fixes a drift.
+    "pm-recount": {
+        "task": "projects.tasks.pm_recount_task",
+        "schedule": crontab(hour=4, minute=47),
+    },
     "notification-email-sweep": {
         "task": "kaigan.notifications.tasks.notification_email_sweep_task",
         "schedule": 300.0,

@@ -1,3 +1,5 @@
+import functools
+
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
@@ -20,7 +22,7 @@ from marketplace.api.serializers import (
     CancelInputSerializer,
     MatchOutputSerializer,
 )
-from marketplace.models import Match, Quote
+from marketplace.models import Brief, Match, Quote
 from projects.services import brief_submit
 
 BRIEF_EXAMPLE = {
@@ -74,6 +76,31 @@ def _with_live_match(qs):
 def _brief_out(request, brief_id) -> dict:
     brief = _with_live_match(selectors.brief_list_for(user=request.user)).get(pk=brief_id)
     return BriefOutputSerializer(brief).data
+
+
+def _posted_brief_out(request, brief) -> dict:
+    """The answer to a post: the brief as the service stored it, with no read back.
+
+    A brief just posted has no match and no quote yet. Should anything have changed it since
+    the service saved it (ranking run in the web process by an eager Celery, an edit at the
+    same instant), its `updated_at` no longer matches: then it is read back as the detail
+    endpoint reads it, so the answer is the same as a read after commit would give.
+    """
+    if not Brief.objects.filter(pk=brief.pk, updated_at=brief.updated_at).exists():
+        return _brief_out(request, brief.pk)
+    if brief.startup.owner_id == request.user.pk:
+        brief.startup.owner = request.user  # str(startup) falls back to the owner's email
+    brief.live_matches = []
+    brief.current_quotes = []
+    return _brief_output_serializer().to_representation(brief)
+
+
+@functools.cache
+def _brief_output_serializer() -> BriefOutputSerializer:
+    """One serializer for every post's answer: a ModelSerializer builds its fields from the
+    model each time it is made, which costs more than the representation of one brief. Its
+    fields keep no state between calls and need no request in their context."""
+    return BriefOutputSerializer()
 
 
 def _my_startup(request):
@@ -141,7 +168,7 @@ class BriefListApi(ListAPIView):
         serializer = BriefInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         brief = brief_submit(startup=startup, actor=request.user, **serializer.validated_data)
-        return Response(_brief_out(request, brief.pk), status=status.HTTP_201_CREATED)
+        return Response(_posted_brief_out(request, brief), status=status.HTTP_201_CREATED)
 
 
 class BriefDetailApi(APIView):
