@@ -61,7 +61,6 @@ def brief_detail_page_context(request, brief) -> dict:
     return {
         "brief": brief,
         "timeline": selectors.brief_timeline(brief),
-        "live_match": selectors.live_match(brief),
         "cancel_form": CancelForm(),
         "cancellable": brief.status in services.CANCELLABLE,
     }
