@@ -5,6 +5,7 @@
 - Token authentication reads the startup with the user, and the brief list then filters on the
   startup's id: the same briefs, in one query less of joins, and never another tenant's.
 - The filter backend builds no FilterSet for a query string with nothing but the page.
+- The API's paginator counts rows only when the first page is full.
 """
 
 from datetime import timedelta
@@ -108,9 +109,13 @@ def test_token_brief_list_filters_on_the_startup_id_and_shows_only_its_own_brief
     ids = [row["id"] for row in response.json()["results"]]
     assert sorted(ids) == sorted(Brief.objects.filter(startup=startup).values_list("id", flat=True))
     assert theirs.pk not in ids
-    # The token, with its user and their startup; the count; the page; two prefetches.
-    assert len(queries) == 5
-    token_sql, count_sql, page_sql = (q["sql"] for q in queries.captured_queries[:3])
+    # The token, with its user and their startup; the page; two prefetches (no count: the page
+    # is not full).
+    assert len(queries) == 4
+    token_sql, page_sql = (q["sql"] for q in queries.captured_queries[:2])
+    with CaptureQueriesContext(connection) as full_page:
+        client.get("/api/v1/briefs/?page_size=2")
+    (count_sql,) = (q["sql"] for q in full_page.captured_queries if "COUNT(*)" in q["sql"])
     assert '"marketplace_startup"' in token_sql
     assert f'"marketplace_brief"."startup_id" = {startup.pk}' in count_sql
     assert f'"marketplace_brief"."startup_id" = {startup.pk}' in page_sql
@@ -172,3 +177,27 @@ def test_filterset_is_skipped_only_for_page_parameters(pm, query, status):
     assert response.status_code == status
     if status == 200:
         assert response.json()["count"] == 3
+
+
+@pytest.mark.parametrize(("briefs", "count_sent"), [(0, False), (4, False), (5, True), (7, True)])
+def test_first_page_counts_only_when_full(pm, briefs, count_sent):
+    startup = factories.StartupFactory()
+    factories.BriefFactory.create_batch(briefs, startup=startup, pm=pm)
+    client = _token_client(startup.owner)
+
+    with CaptureQueriesContext(connection) as queries:
+        first = client.get("/api/v1/briefs/?page_size=5").json()
+    counted = any("COUNT(*)" in q["sql"] for q in queries.captured_queries)
+    second = client.get("/api/v1/briefs/?page_size=5&page=2")
+
+    assert first["count"] == briefs
+    assert len(first["results"]) == min(briefs, 5)
+    assert (first["next"] is not None) == (briefs > 5)
+    assert first["previous"] is None
+    assert counted == count_sent
+    if briefs > 5:
+        assert second.status_code == 200
+        assert second.json()["count"] == briefs
+        assert len(second.json()["results"]) == briefs - 5
+    else:
+        assert second.status_code == 404
