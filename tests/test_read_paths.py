@@ -201,3 +201,18 @@ def test_first_page_counts_only_when_full(pm, briefs, count_sent):
         assert len(second.json()["results"]) == briefs - 5
     else:
         assert second.status_code == 404
+
+
+def test_the_list_shows_each_brief_as_its_detail_shows_it(pm):
+    """The list prefetches the quote under the live match; the detail reads it by brief."""
+    startup = factories.StartupFactory()
+    _briefs_of_every_shape(startup, pm)
+    _live_brief(startup, pm)
+    client = _token_client(startup.owner)
+
+    listed = client.get("/api/v1/briefs/").json()["results"]
+
+    assert len(listed) == 4
+    assert sum(row["quote"] is not None for row in listed) == 2
+    for row in listed:
+        assert row == client.get(f"/api/v1/briefs/{row['id']}/").json()

@@ -91,6 +91,14 @@ class BriefOutputSerializer(FastOutputMixin, serializers.ModelSerializer):
     def get_quote(self, brief):
         """The current expert's quote in force (offered with the invitation, or agreed)."""
         quotes = getattr(brief, "current_quotes", None)
+        live = getattr(brief, "live_matches", None)
+        if quotes is None and live is not None:
+            # The list prefetches the quote under the live match (a quote's brief is its
+            # match's brief, and a brief has at most one live match).
+            if not live:
+                quotes = []
+            elif hasattr(live[0], "current_quotes"):
+                quotes = live[0].current_quotes
         if quotes is None:
             quotes = list(
                 Quote.objects.filter(

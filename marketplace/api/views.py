@@ -71,6 +71,31 @@ def _with_live_match(qs):
     )
 
 
+def _with_live_match_and_its_quote(qs):
+    # For the list: the current quote is prefetched under the live match, by its match_id
+    # (quote_one_current_per_match), and only when the page has a live match. Prefetched by
+    # brief_id with a join to the match's status, PostgreSQL hashed every live match of the
+    # platform.
+    return qs.prefetch_related(
+        Prefetch(
+            "matches",
+            queryset=Match.objects.filter(status__in=Match.LIVE_STATUSES)
+            .select_related("expert__tag")
+            .order_by()
+            .prefetch_related(
+                Prefetch(
+                    "quotes",
+                    queryset=Quote.objects.filter(
+                        status__in=[Quote.Status.OFFERED, Quote.Status.AGREED]
+                    ).order_by(),
+                    to_attr="current_quotes",
+                )
+            ),
+            to_attr="live_matches",
+        ),
+    )
+
+
 def _brief_out(request, brief_id) -> dict:
     brief = _with_live_match(selectors.brief_list_for(user=request.user)).get(pk=brief_id)
     return BriefOutputSerializer(brief).data
@@ -94,9 +119,9 @@ class BriefListApi(ListAPIView):
         return super().get_throttles()
 
     def get_queryset(self):
-        return _with_live_match(selectors.brief_list_for(user=self.request.user)).order_by(
-            "-created_at", "-id"
-        )
+        return _with_live_match_and_its_quote(
+            selectors.brief_list_for(user=self.request.user)
+        ).order_by("-created_at", "-id")
 
     @extend_schema(
         summary="List briefs",
