@@ -77,7 +77,7 @@ CASES = [
         "startup",
         lambda c: reverse("marketplace:brief_detail", args=[c["brief"].pk]),
         grow_events,
-        8,
+        7,
     ),
     ("brief detail API", "startup", lambda c: f"/api/v1/briefs/{c['brief'].pk}/", grow_events, 6),
     (
