@@ -41,6 +41,9 @@ def _briefs_of_every_shape(startup, pm):
     rematching.rematch_started_at = timezone.now() - timedelta(hours=3)
     rematching.save(update_fields=["rematch_count", "rematch_started_at"])
     factories.MatchFactory(brief=rematching, status=Match.Status.REPLACED, pm_note="<b>x</b>")
+    # A live match with no quote in force.
+    unquoted = factories.BriefFactory(startup=startup, pm=pm, status=Brief.Status.AWAITING_EXPERT)
+    factories.MatchFactory(brief=unquoted, status=Match.Status.APPROVED)
     return live
 
 
@@ -48,13 +51,13 @@ def test_fast_brief_serializer_renders_what_drf_renders(pm):
     startup = factories.StartupFactory()
     _briefs_of_every_shape(startup, pm)
     briefs = list(_with_live_match(Brief.objects.filter(startup=startup)))
-    assert len(briefs) == 3
+    assert len(briefs) == 4
     serializer = BriefOutputSerializer()
     for brief in briefs:
         fast = serializer.to_representation(brief)
         assert fast == serializers.Serializer.to_representation(BriefOutputSerializer(), brief)
         assert list(fast) == list(BriefOutputSerializer.Meta.fields)
-    live = next(b for b in briefs if b.live_matches)
+    live = next(b for b in briefs if b.current_quotes)
     assert serializer.to_representation(live)["quote"] is not None
     assert serializer.to_representation(live)["current_expert"] is not None
 
@@ -109,9 +112,9 @@ def test_token_brief_list_filters_on_the_startup_id_and_shows_only_its_own_brief
     ids = [row["id"] for row in response.json()["results"]]
     assert sorted(ids) == sorted(Brief.objects.filter(startup=startup).values_list("id", flat=True))
     assert theirs.pk not in ids
-    # The token, with its user and their startup; the page; two prefetches (no count: the page
-    # is not full).
-    assert len(queries) == 4
+    # The token, with its user and their startup; the page; the live matches with their quotes
+    # (no count: the page is not full).
+    assert len(queries) == 3
     token_sql, page_sql = (q["sql"] for q in queries.captured_queries[:2])
     with CaptureQueriesContext(connection) as full_page:
         client.get("/api/v1/briefs/?page_size=2")
@@ -135,7 +138,7 @@ def test_token_and_session_list_the_same_briefs(pm):
     by_session = session.get("/api/v1/briefs/?page_size=2&page=2").json()
 
     assert by_token == by_session
-    assert by_token["count"] == 3
+    assert by_token["count"] == 4
 
 
 def test_a_bad_token_and_an_inactive_user_still_get_drfs_answers(pm):
@@ -176,7 +179,7 @@ def test_filterset_is_skipped_only_for_page_parameters(pm, query, status):
 
     assert response.status_code == status
     if status == 200:
-        assert response.json()["count"] == 3
+        assert response.json()["count"] == 4
 
 
 @pytest.mark.parametrize(("briefs", "count_sent"), [(0, False), (4, False), (5, True), (7, True)])
@@ -212,7 +215,8 @@ def test_the_list_shows_each_brief_as_its_detail_shows_it(pm):
 
     listed = client.get("/api/v1/briefs/").json()["results"]
 
-    assert len(listed) == 4
+    assert len(listed) == 5
+    assert sum(row["current_expert"] is not None for row in listed) == 3
     assert sum(row["quote"] is not None for row in listed) == 2
     for row in listed:
         assert row == client.get(f"/api/v1/briefs/{row['id']}/").json()

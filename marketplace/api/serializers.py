@@ -93,12 +93,12 @@ class BriefOutputSerializer(FastOutputMixin, serializers.ModelSerializer):
         quotes = getattr(brief, "current_quotes", None)
         live = getattr(brief, "live_matches", None)
         if quotes is None and live is not None:
-            # The list prefetches the quote under the live match (a quote's brief is its
-            # match's brief, and a brief has at most one live match).
+            # The list reads the quote with the live match (a quote's brief is its match's
+            # brief, and a brief has at most one live match).
             if not live:
                 quotes = []
-            elif hasattr(live[0], "current_quotes"):
-                quotes = live[0].current_quotes
+            elif hasattr(live[0], "current_quote_pk"):
+                quotes = [live[0].current_quote] if live[0].current_quote_pk else []
         if quotes is None:
             quotes = list(
                 Quote.objects.filter(

@@ -1,4 +1,4 @@
-from django.db.models import Prefetch
+from django.db.models import F, FilteredRelation, Prefetch, Q
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
@@ -72,25 +72,23 @@ def _with_live_match(qs):
 
 
 def _with_live_match_and_its_quote(qs):
-    # For the list: the current quote is prefetched under the live match, by its match_id
-    # (quote_one_current_per_match), and only when the page has a live match. Prefetched by
-    # brief_id with a join to the match's status, PostgreSQL hashed every live match of the
-    # platform.
+    # For the list: the live match with its current quote in one query, the quote joined on
+    # its match_id (quote_one_current_per_match: at most one). Prefetched by brief_id with a
+    # join to the match's status, PostgreSQL hash-joined every live match of the platform.
     return qs.prefetch_related(
         Prefetch(
             "matches",
             queryset=Match.objects.filter(status__in=Match.LIVE_STATUSES)
-            .select_related("expert__tag")
-            .order_by()
-            .prefetch_related(
-                Prefetch(
+            .annotate(
+                current_quote=FilteredRelation(
                     "quotes",
-                    queryset=Quote.objects.filter(
-                        status__in=[Quote.Status.OFFERED, Quote.Status.AGREED]
-                    ).order_by(),
-                    to_attr="current_quotes",
+                    condition=Q(quotes__status__in=[Quote.Status.OFFERED, Quote.Status.AGREED]),
                 )
-            ),
+            )
+            # Set on every row, None without a quote (select_related then sets no attribute).
+            .annotate(current_quote_pk=F("current_quote__id"))
+            .select_related("expert__tag", "current_quote")
+            .order_by(),
             to_attr="live_matches",
         ),
     )
