@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
@@ -220,3 +221,28 @@ def test_the_list_shows_each_brief_as_its_detail_shows_it(pm):
     assert sum(row["quote"] is not None for row in listed) == 2
     for row in listed:
         assert row == client.get(f"/api/v1/briefs/{row['id']}/").json()
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("owner", 200), ("other startup", 404), ("startup without a startup", 403), ("pm", 403)],
+)
+def test_brief_page_answers_each_viewer_as_before(client, pm, who, status):
+    startup = factories.StartupFactory()
+    brief = _live_brief(startup, pm)
+    viewer = {
+        "owner": startup.owner,
+        "other startup": factories.StartupFactory().owner,
+        "startup without a startup": factories.UserFactory(role="startup"),
+        "pm": pm,
+    }[who]
+    client.force_login(viewer)
+
+    for name in ("marketplace:brief_detail", "marketplace:brief_edit"):
+        response = client.get(reverse(name, args=[brief.pk]))
+        assert response.status_code == (302 if status == 200 and "edit" in name else status)
+    assert client.post(reverse("marketplace:brief_cancel", args=[brief.pk])).status_code == (
+        302 if status == 200 else status
+    )
+    brief.refresh_from_db()
+    assert brief.status == Brief.Status.IN_PROGRESS
