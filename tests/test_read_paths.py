@@ -21,7 +21,9 @@ from rest_framework.test import APIClient
 
 from marketplace.api.serializers import (
     BriefOutputSerializer,
+    ExpertRefSerializer,
     MatchOutputSerializer,
+    PersonSerializer,
     QuoteSerializer,
 )
 from marketplace.api.views import _with_live_match
@@ -70,10 +72,13 @@ def test_fast_match_quote_and_invitation_serializers_render_what_drf_renders(pm)
     quotes = list(Quote.objects.filter(brief=live))
     assert matches
     assert quotes
+    unnamed_pm = factories.PMUserFactory(name="")
     for serializer_class, rows in [
         (MatchOutputSerializer, matches),
         (QuoteSerializer, quotes),
         (InvitationSerializer, matches),
+        (ExpertRefSerializer, [m.expert for m in matches]),
+        (PersonSerializer, [pm, unnamed_pm]),
     ]:
         serializer = serializer_class()
         for row in rows:

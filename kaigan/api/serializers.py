@@ -1,6 +1,7 @@
 """Cheaper output serializers for the API's hot lists, with the same output as DRF's own path."""
 
 import copy
+import inspect
 
 from django.db import models
 from rest_framework import fields as drf_fields
@@ -20,16 +21,29 @@ _PLAIN_FIELDS = (
 )
 
 
-def _plain_attribute(model: type[models.Model], name: str) -> bool:
-    """Whether `getattr(row, name)` reads a stored column or a property: never a callable, never
-    a related object, so DRF's `get_attribute` would return it as it is."""
-    if isinstance(getattr(model, name, None), property):
-        return True
+def _plain_read(model: type[models.Model], name: str) -> str | None:
+    """How to read `name` on a row as DRF's `get_attribute` would, without its per-row checks:
+    "get" for a stored column or a property (never a callable, never a related object), "call"
+    for a model method that takes no arguments (DRF inspects its signature on every row), and
+    None for anything else."""
+    attribute = getattr(model, name, None)
+    if isinstance(attribute, property):
+        return "get"
+    if inspect.isfunction(attribute):
+        parameters = list(inspect.signature(attribute).parameters.values())[1:]
+        if all(
+            p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+            for p in parameters
+        ):
+            return "call"
+        return None
     try:
         field = model._meta.get_field(name)
     except Exception:  # noqa: BLE001 - FieldDoesNotExist and the like: not a plain column
-        return False
-    return field.concrete and not field.is_relation and field.attname == name
+        return None
+    if field.concrete and not field.is_relation and field.attname == name:
+        return "get"
+    return None
 
 
 class FastOutputMixin:
@@ -41,9 +55,10 @@ class FastOutputMixin:
     #
     # - the fields a ModelSerializer builds are built once per class, then copied (as DRF copies
     #   declared fields);
-    # - a field that reads one plain column or property and renders it by value alone is read
-    #   with `getattr` and rendered by its own `to_representation`, as DRF would; every other
-    #   field (nested serializers, related and method fields, dotted sources) takes DRF's path.
+    # - a field that reads one plain column, property or argument-less model method and renders
+    #   it by value alone is read with `getattr` (and called) and rendered by its own
+    #   `to_representation`, as DRF would; every other field (nested serializers, related and
+    #   method fields, dotted sources), and any read that raises, takes DRF's path.
     #
     # The output is the same dict, in the same order.
     # (A comment, not a docstring: drf-spectacular would publish a docstring in the schema.)
@@ -62,13 +77,15 @@ class FastOutputMixin:
             return plan[1]
         steps = []
         for field in self._readable_fields:
-            plain = (
+            read = None
+            if (
                 isinstance(field, _PLAIN_FIELDS)
                 and type(field).get_attribute is drf_fields.Field.get_attribute
                 and len(field.source_attrs) == 1
-                and _plain_attribute(model, field.source_attrs[0])
-            )
-            steps.append((field.field_name, field.source_attrs[0] if plain else None, field))
+            ):
+                read = _plain_read(model, field.source_attrs[0])
+            attr = field.source_attrs[0] if read else None
+            steps.append((field.field_name, attr, read == "call", field))
         self.__dict__["_fast_plan_cache"] = (model, steps)
         return steps
 
@@ -76,11 +93,17 @@ class FastOutputMixin:
         if not isinstance(instance, models.Model):
             return super().to_representation(instance)
         ret = {}
-        for name, attr, field in self._fast_plan(type(instance)):
+        for name, attr, call, field in self._fast_plan(type(instance)):
             if attr is not None:
-                value = getattr(instance, attr)
-                ret[name] = None if value is None else field.to_representation(value)
-                continue
+                try:
+                    value = getattr(instance, attr)
+                    if call:
+                        value = value()
+                except Exception:  # noqa: BLE001, S110 - DRF's path below decides what it means
+                    pass
+                else:
+                    ret[name] = None if value is None else field.to_representation(value)
+                    continue
             try:
                 attribute = field.get_attribute(instance)
             except drf_fields.SkipField:
