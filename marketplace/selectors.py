@@ -72,6 +72,16 @@ def brief_matches_for(*, brief: Brief, user):
     return qs.filter(status__in=STARTUP_VISIBLE_MATCH_STATUSES)
 
 
+def brief_matches_of_managed_brief(*, brief_id: int, user):
+    """All the matches of the brief if `user` is its PM, as brief_matches_for gives them to
+    its PM; nothing for any other brief."""
+    return (
+        Match.objects.filter(brief_id=brief_id, brief__pm=user)
+        .select_related("expert__tag")
+        .order_by("round", "rank")
+    )
+
+
 def expert_work_for(*, expert) -> dict:
     """Invitations waiting for the expert's answer, and their engagements."""
     matches = (

@@ -85,7 +85,7 @@ CASES = [
         "pm",
         lambda c: f"/api/v1/briefs/{c['brief'].pk}/matches/",
         grow_proposals,
-        4,
+        3,
     ),
     ("expert dashboard", "expert", lambda c: reverse("experts:dashboard"), grow_invitations, 6),
     ("invitations API", "expert", lambda c: "/api/v1/invitations/", grow_invitations, 4),

@@ -251,3 +251,45 @@ def test_brief_page_answers_each_viewer_as_before(client, pm, who, status):
     )
     brief.refresh_from_db()
     assert brief.status == Brief.Status.IN_PROGRESS
+
+
+@pytest.mark.parametrize(
+    ("query", "own", "other"),
+    [
+        ("", 200, 404),
+        ("?status=withdrawn", 200, 404),
+        ("?status=nope", 400, 404),
+        ("?round=x", 400, 404),
+        ("?page=9", 404, 404),
+        ("?page=1&page_size=1", 200, 404),
+    ],
+)
+def test_pm_matches_answer_as_before_on_their_brief_and_anothers(pm, query, own, other):
+    """The PM's matches are read with the check that the brief is theirs; anything but rows
+    goes through the brief's own query, as before."""
+    theirs = _live_brief(factories.StartupFactory(), pm)
+    factories.MatchFactory(brief=theirs, status=Match.Status.REJECTED, rank=2)
+    another = _live_brief(factories.StartupFactory(), factories.PMUserFactory())
+    client = _token_client(pm)
+
+    mine = client.get(f"/api/v1/briefs/{theirs.pk}/matches/{query}")
+    not_mine = client.get(f"/api/v1/briefs/{another.pk}/matches/{query}")
+
+    assert mine.status_code == own
+    assert not_mine.status_code == other
+    assert not_mine.json()["code"] == "not_found"
+    if own == 200:
+        body = mine.json()
+        expected = list(
+            Match.objects.filter(brief=theirs)
+            .exclude(status="withdrawn" if "withdrawn" not in query else "")
+            .filter(**({"status": "withdrawn"} if "withdrawn" in query else {}))
+            .order_by("round", "rank")
+            .values_list("id", flat=True)
+        )
+        assert body["count"] == len(expected)
+        assert [row["id"] for row in body["results"]] == expected[: len(body["results"])]
+    if query == "":
+        with CaptureQueriesContext(connection) as queries:
+            client.get(f"/api/v1/briefs/{theirs.pk}/matches/")
+        assert len(queries) == 2  # the token with its user; the matches

@@ -2,6 +2,7 @@ from django.db.models import F, FilteredRelation, Prefetch, Q
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -250,6 +251,20 @@ class BriefMatchListApi(GenericAPIView):
         ),
     )
     def get(self, request, pk):
+        user = request.user
+        if user.role == User.Role.PM and not user.is_superuser:
+            # The PM's own brief: the matches' query checks that it is theirs, so the brief's
+            # own query is needed only when nothing comes back (another's brief is a 404, an
+            # empty page of their own is not) or the query string is refused.
+            try:
+                matches = self.filter_queryset(
+                    selectors.brief_matches_of_managed_brief(brief_id=pk, user=user)
+                )
+                page = self.paginate_queryset(matches)
+            except (NotFound, ValidationError):
+                page = None
+            if page:
+                return self.get_paginated_response(MatchOutputSerializer(page, many=True).data)
         # Only the brief's id and PM are read here: no joins.
         brief = access_brief(request.user, pk, related=False)
         matches = self.filter_queryset(selectors.brief_matches_for(brief=brief, user=request.user))
