@@ -17,7 +17,20 @@ STARTUP_VISIBLE_MATCH_STATUSES = (
 
 
 def startup_for(*, user) -> Startup | None:
-    return Startup.objects.filter(owner=user).first()
+    startup = Startup.objects.filter(owner=user).first()
+    if startup is not None:
+        # Kept on the user, as `user.startup` would: brief_list_for then filters on its id.
+        User.startup.related.set_cached_value(user, startup)
+    return startup
+
+
+def _loaded_startup_id(user) -> int | None:
+    """The id of the user's startup if it was read with the user (token authentication reads
+    it in the same query) or by startup_for; None when it was not read or there is none."""
+    if not User.startup.is_cached(user):
+        return None
+    startup = User.startup.related.get_cached_value(user)
+    return startup.pk if startup is not None else None
 
 
 def brief_list_for(*, user):
@@ -28,6 +41,12 @@ def brief_list_for(*, user):
     if user.is_superuser:
         return qs
     if user.role == User.Role.STARTUP:
+        startup_id = _loaded_startup_id(user)
+        if startup_id is not None:
+            # A literal id: PostgreSQL then reads a big tenant's newest briefs in the order of
+            # brief_startup_idx. Through the join it estimates a few rows, reads all of them
+            # and sorts.
+            return qs.filter(startup_id=startup_id)
         return qs.filter(startup__owner=user)
     if user.role == User.Role.PM:
         return qs.filter(pm=user)
@@ -51,6 +70,16 @@ def brief_matches_for(*, brief: Brief, user):
     if user.is_superuser or (user.role == User.Role.PM and brief.pm_id == user.pk):
         return qs
     return qs.filter(status__in=STARTUP_VISIBLE_MATCH_STATUSES)
+
+
+def brief_matches_of_managed_brief(*, brief_id: int, user):
+    """All the matches of the brief if `user` is its PM, as brief_matches_for gives them to
+    its PM; nothing for any other brief."""
+    return (
+        Match.objects.filter(brief_id=brief_id, brief__pm=user)
+        .select_related("expert__tag")
+        .order_by("round", "rank")
+    )
 
 
 def expert_work_for(*, expert) -> dict:

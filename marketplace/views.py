@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -22,6 +23,21 @@ def _my_startup(request):
     if startup is None or request.user.role != User.Role.STARTUP:
         raise PermissionDenied
     return startup
+
+
+def _my_brief(request, pk):
+    """The startup's own brief, as `_my_startup` and then `access_brief` give it (403 for someone
+    who is not a startup, 404 for another's brief), in one query where it can: the brief's
+    query already joins the startup through its owner."""
+    user = request.user
+    if user.role != User.Role.STARTUP or user.is_superuser:
+        _my_startup(request)
+        return access_brief(user, pk)
+    try:
+        return access_brief(user, pk)
+    except Http404:
+        _my_startup(request)  # a startup account without its startup: 403, as before
+        raise
 
 
 @login_required
@@ -61,7 +77,6 @@ def brief_detail_page_context(request, brief) -> dict:
     return {
         "brief": brief,
         "timeline": selectors.brief_timeline(brief),
-        "live_match": selectors.live_match(brief),
         "cancel_form": CancelForm(),
         "cancellable": brief.status in services.CANCELLABLE,
     }
@@ -69,8 +84,7 @@ def brief_detail_page_context(request, brief) -> dict:
 
 @login_required
 def brief_detail(request, pk):
-    _my_startup(request)
-    brief = access_brief(request.user, pk)
+    brief = _my_brief(request, pk)
     context = brief_detail_page_context(request, brief)
     context.update(brief_detail_context(request, brief))
     return render(request, "marketplace/brief_detail.html", context)
@@ -78,8 +92,7 @@ def brief_detail(request, pk):
 
 @login_required
 def brief_edit(request, pk):
-    _my_startup(request)
-    brief = access_brief(request.user, pk)
+    brief = _my_brief(request, pk)
     if not brief.is_editable:
         messages.error(request, _("This brief can no longer be edited."))
         return redirect("marketplace:brief_detail", pk=brief.pk)
@@ -113,8 +126,7 @@ def brief_edit(request, pk):
 @login_required
 @require_POST
 def brief_cancel(request, pk):
-    _my_startup(request)
-    brief = access_brief(request.user, pk)
+    brief = _my_brief(request, pk)
     form = CancelForm(request.POST)
     if form.is_valid():
         try:

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from kaigan.errors import ApplicationError, error_message
 from marketplace import services as marketplace_services
 from marketplace.access import access_brief
-from marketplace.models import Brief, Quote
+from marketplace.models import Brief, Match, Quote
 from marketplace.selectors import brief_matches_for, quotes_for_brief
 from projects import services
 from projects.forms import AcceptForm, DeclineForm, DissatisfactionForm, QuoteChangeForm
@@ -21,12 +21,16 @@ from projects.forms import AcceptForm, DeclineForm, DissatisfactionForm, QuoteCh
 def brief_detail_context(request, brief, *, accept_form=None, dissatisfaction_form=None) -> dict:
     """What the startup can do next on its brief page."""
     status = brief.status
+    matches = list(brief_matches_for(brief=brief, user=request.user))
     return {
         **quotes_for_brief(brief),
         "quote_change_form": QuoteChangeForm()
         if status in (Brief.Status.IN_PROGRESS, Brief.Status.DELIVERED)
         else None,
-        "matches": brief_matches_for(brief=brief, user=request.user),
+        "matches": matches,
+        # Every viewer's list holds the approved and accepted matches, in (round, rank) order:
+        # the live one (at most one, a constraint) is read from it, not queried again.
+        "live_match": next((m for m in matches if m.status in Match.LIVE_STATUSES), None),
         "accept_form": accept_form or (AcceptForm() if status == Brief.Status.DELIVERED else None),
         "dissatisfaction_form": dissatisfaction_form
         or (DissatisfactionForm() if status in services.DISSATISFACTION_FROM else None),
@@ -174,8 +178,6 @@ def quote_answer(request, pk):
 
 def access_brief_or_engagement(user, pk):
     """The startup's own brief, or a brief the expert works on; anything else is a 404."""
-    from marketplace.models import Match
-
     if user.role == "expert":
         match = (
             Match.objects.filter(brief_id=pk, expert__user=user, status__in=Match.LIVE_STATUSES)

@@ -1,7 +1,8 @@
 """Issue 10: every page and endpoint runs a fixed number of queries, however many rows.
 
 Each case builds its page's rows twice — a few, then many more — and the count must not move.
-The budget column pins today's figure so that it cannot creep either.
+The budget column pins today's figure so that it cannot creep either. (An API list whose first
+page is not full sends no COUNT: kaigan/api/pagination.py. These lists stay below a page.)
 """
 
 from decimal import Decimal
@@ -69,14 +70,14 @@ def grow_notifications(ctx, n):
 # (name, who looks, url, how rows grow, budget)
 CASES = [
     ("brief list page", "startup", lambda c: reverse("marketplace:brief_list"), grow_briefs, 6),
-    ("brief list API", "startup", lambda c: "/api/v1/briefs/", grow_briefs, 6),
-    ("PM brief list API", "pm", lambda c: "/api/v1/briefs/", grow_briefs, 6),
+    ("brief list API", "startup", lambda c: "/api/v1/briefs/", grow_briefs, 4),
+    ("PM brief list API", "pm", lambda c: "/api/v1/briefs/", grow_briefs, 4),
     (
         "brief detail page",
         "startup",
         lambda c: reverse("marketplace:brief_detail", args=[c["brief"].pk]),
         grow_events,
-        9,
+        7,
     ),
     ("brief detail API", "startup", lambda c: f"/api/v1/briefs/{c['brief'].pk}/", grow_events, 6),
     (
@@ -84,10 +85,10 @@ CASES = [
         "pm",
         lambda c: f"/api/v1/briefs/{c['brief'].pk}/matches/",
         grow_proposals,
-        5,
+        3,
     ),
     ("expert dashboard", "expert", lambda c: reverse("experts:dashboard"), grow_invitations, 6),
-    ("invitations API", "expert", lambda c: "/api/v1/invitations/", grow_invitations, 5),
+    ("invitations API", "expert", lambda c: "/api/v1/invitations/", grow_invitations, 4),
     ("expert me API", "expert", lambda c: "/api/v1/experts/me/", grow_invitations, 3),
     (
         "notifications page",
@@ -96,7 +97,7 @@ CASES = [
         grow_notifications,
         5,
     ),
-    ("notifications API", "startup", lambda c: "/api/v1/notifications/", grow_notifications, 4),
+    ("notifications API", "startup", lambda c: "/api/v1/notifications/", grow_notifications, 3),
     ("tags API", "anonymous", lambda c: "/api/v1/tags/", grow_briefs, 1),
     (
         "admin brief queue",

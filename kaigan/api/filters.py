@@ -6,6 +6,7 @@ import django_filters
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
+from django_filters.rest_framework import DjangoFilterBackend
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):
@@ -30,3 +31,19 @@ class UtcIsoDateTimeField(IsoDateTimeField):
 
 class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, which builds no FilterSet (nor its form) for a request whose query
+    string holds nothing but the page: with no filter value the FilterSet would return the
+    queryset unchanged."""
+
+    def filter_queryset(self, request, queryset, view):
+        paginator = getattr(view, "paginator", None)
+        page_params = {
+            getattr(paginator, "page_query_param", None),
+            getattr(paginator, "page_size_query_param", None),
+        }
+        if all(key in page_params for key in request.query_params):
+            return queryset
+        return super().filter_queryset(request, queryset, view)

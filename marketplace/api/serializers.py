@@ -3,21 +3,22 @@ from functools import cached_property
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from kaigan.api.serializers import FastOutputMixin
 from marketplace.models import BUDGET_MAX, BUDGET_MIN, Brief, Match, Quote
 
 
-class PersonSerializer(serializers.Serializer):
+class PersonSerializer(FastOutputMixin, serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField(source="get_full_name")
 
 
-class ExpertRefSerializer(serializers.Serializer):
+class ExpertRefSerializer(FastOutputMixin, serializers.Serializer):
     id = serializers.IntegerField()
     display_name = serializers.CharField()
     tag = serializers.CharField(source="tag.slug", allow_null=True, default=None)
 
 
-class QuoteSerializer(serializers.ModelSerializer):
+class QuoteSerializer(FastOutputMixin, serializers.ModelSerializer):
     """Open prices: the expert's earnings and the platform's fee as separate lines."""
 
     class Meta:
@@ -40,7 +41,7 @@ class QuoteSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class BriefOutputSerializer(serializers.ModelSerializer):
+class BriefOutputSerializer(FastOutputMixin, serializers.ModelSerializer):
     tag = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     campaign = serializers.CharField(source="campaign.name", allow_null=True, read_only=True)
     pm = PersonSerializer(allow_null=True, read_only=True)
@@ -90,6 +91,14 @@ class BriefOutputSerializer(serializers.ModelSerializer):
     def get_quote(self, brief):
         """The current expert's quote in force (offered with the invitation, or agreed)."""
         quotes = getattr(brief, "current_quotes", None)
+        live = getattr(brief, "live_matches", None)
+        if quotes is None and live is not None:
+            # The list reads the quote with the live match (a quote's brief is its match's
+            # brief, and a brief has at most one live match).
+            if not live:
+                quotes = []
+            elif hasattr(live[0], "current_quote_pk"):
+                quotes = [live[0].current_quote] if live[0].current_quote_pk else []
         if quotes is None:
             quotes = list(
                 Quote.objects.filter(
@@ -141,7 +150,7 @@ class CancelInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
-class MatchOutputSerializer(serializers.ModelSerializer):
+class MatchOutputSerializer(FastOutputMixin, serializers.ModelSerializer):
     expert = ExpertRefSerializer(read_only=True)
     brief = serializers.IntegerField(source="brief_id", read_only=True)
 

@@ -1,9 +1,10 @@
 import functools
 
-from django.db.models import Prefetch
+from django.db.models import F, FilteredRelation, Prefetch, Q
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -73,6 +74,29 @@ def _with_live_match(qs):
     )
 
 
+def _with_live_match_and_its_quote(qs):
+    # For the list: the live match with its current quote in one query, the quote joined on
+    # its match_id (quote_one_current_per_match: at most one). Prefetched by brief_id with a
+    # join to the match's status, PostgreSQL hash-joined every live match of the platform.
+    return qs.prefetch_related(
+        Prefetch(
+            "matches",
+            queryset=Match.objects.filter(status__in=Match.LIVE_STATUSES)
+            .annotate(
+                current_quote=FilteredRelation(
+                    "quotes",
+                    condition=Q(quotes__status__in=[Quote.Status.OFFERED, Quote.Status.AGREED]),
+                )
+            )
+            # Set on every row, None without a quote (select_related then sets no attribute).
+            .annotate(current_quote_pk=F("current_quote__id"))
+            .select_related("expert__tag", "current_quote")
+            .order_by(),
+            to_attr="live_matches",
+        ),
+    )
+
+
 def _brief_out(request, brief_id) -> dict:
     brief = _with_live_match(selectors.brief_list_for(user=request.user)).get(pk=brief_id)
     return BriefOutputSerializer(brief).data
@@ -121,9 +145,9 @@ class BriefListApi(ListAPIView):
         return super().get_throttles()
 
     def get_queryset(self):
-        return _with_live_match(selectors.brief_list_for(user=self.request.user)).order_by(
-            "-created_at", "-id"
-        )
+        return _with_live_match_and_its_quote(
+            selectors.brief_list_for(user=self.request.user)
+        ).order_by("-created_at", "-id")
 
     @extend_schema(
         summary="List briefs",
@@ -254,6 +278,20 @@ class BriefMatchListApi(GenericAPIView):
         ),
     )
     def get(self, request, pk):
+        user = request.user
+        if user.role == User.Role.PM and not user.is_superuser:
+            # The PM's own brief: the matches' query checks that it is theirs, so the brief's
+            # own query is needed only when nothing comes back (another's brief is a 404, an
+            # empty page of their own is not) or the query string is refused.
+            try:
+                matches = self.filter_queryset(
+                    selectors.brief_matches_of_managed_brief(brief_id=pk, user=user)
+                )
+                page = self.paginate_queryset(matches)
+            except (NotFound, ValidationError):
+                page = None
+            if page:
+                return self.get_paginated_response(MatchOutputSerializer(page, many=True).data)
         # Only the brief's id and PM are read here: no joins.
         brief = access_brief(request.user, pk, related=False)
         matches = self.filter_queryset(selectors.brief_matches_for(brief=brief, user=request.user))

@@ -1,5 +1,7 @@
 """API for the journey after posting: PM decisions, invitations, delivery, feedback."""
 
+from functools import cached_property
+
 import django_filters
 from django.db.models import Prefetch, Q
 from django.http import Http404
@@ -13,6 +15,7 @@ from rest_framework.views import APIView
 from kaigan.api.filters import IsoDateTimeFilter
 from kaigan.api.permissions import IsExpert
 from kaigan.api.schema import error_responses
+from kaigan.api.serializers import FastOutputMixin
 from marketplace import services as marketplace_services
 from marketplace.access import access_brief
 from marketplace.api.serializers import (
@@ -107,7 +110,7 @@ class MatchRejectApi(APIView):
         return Response(_match_out(match.pk))
 
 
-class BriefSummarySerializer(serializers.Serializer):
+class BriefSummarySerializer(FastOutputMixin, serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     description = serializers.CharField()
@@ -118,7 +121,7 @@ class BriefSummarySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Brief.Status.choices)
 
 
-class InvitationSerializer(serializers.ModelSerializer):
+class InvitationSerializer(FastOutputMixin, serializers.ModelSerializer):
     brief = BriefSummarySerializer(read_only=True)
     quote = serializers.SerializerMethodField()
 
@@ -146,7 +149,12 @@ class InvitationSerializer(serializers.ModelSerializer):
             quotes = list(
                 match.quotes.filter(status__in=[Quote.Status.OFFERED, Quote.Status.AGREED])
             )
-        return QuoteSerializer(quotes[0]).data if quotes else None
+        return self._quote_serializer.to_representation(quotes[0]) if quotes else None
+
+    # Built once per serializer (once per list), not once per row, as BriefOutputSerializer does.
+    @cached_property
+    def _quote_serializer(self):
+        return QuoteSerializer()
 
 
 class InvitationFilter(django_filters.FilterSet):
