@@ -58,6 +58,22 @@ class ProjectManager(models.Model):
     def __str__(self):
         return self.user.get_full_name()
 
+    def save(self, **kwargs):
+        # The counter belongs to the triggers: saving a profile that was read earlier (the
+        # admin change form reads it, validates, then saves every column) must not write back
+        # the count it read and undo a post or a status change committed in between.
+        if (
+            not self._state.adding
+            and kwargs.get("update_fields") is None
+            and not kwargs.get("force_insert")
+        ):
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "open_briefs"
+            ]
+        super().save(**kwargs)
+
 
 class Project(models.Model):
     """One expert's engagement on one brief, from acceptance to the end."""

@@ -339,7 +339,9 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 # Sessions are written to the database and read from the cache (Redis when configured): a page
 # view skips one query, and a cache that is down or flushed only costs the database read.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Django's cached_db, with every cache call guarded (kaigan.sessions): its own lets a cache write
+# after a database read, `exists` and `delete` fail the request.
+SESSION_ENGINE = "kaigan.sessions"
 
 # Kaigan's own business settings.
 KAIGAN_MATCH_ROUND_SIZE = env.int("KAIGAN_MATCH_ROUND_SIZE", default=5)
