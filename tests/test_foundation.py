@@ -197,23 +197,3 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
-
-
-@pytest.mark.django_db
-def test_a_logged_in_page_reads_its_session_from_the_cache_and_survives_a_flush(client):
-    from django.core.cache import cache
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    user = factories.UserFactory(role=User.Role.STARTUP)
-    client.force_login(user)
-    client.get(reverse("notifications:list"))  # the session is now in the cache too
-
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(reverse("notifications:list")).status_code == 200
-    assert not [q for q in queries if "django_session" in q["sql"]]
-
-    cache.clear()  # Redis restarted or flushed: the session is still in the database
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(reverse("notifications:list")).status_code == 200
-    assert [q for q in queries if "django_session" in q["sql"]]

@@ -337,11 +337,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-# Sessions are written to the database and read from the cache (Redis when configured): a page
-# view skips one query, and a cache that is down or flushed only costs the database read.
-# Django's cached_db, with every cache call guarded (kaigan.sessions): its own lets a cache write
-# after a database read, `exists` and `delete` fail the request.
-SESSION_ENGINE = "kaigan.sessions"
+# Sessions stay in the database (Django's default): a cached session survives a sign-out made
+# while the cache is unreachable, and the one query per page it would save is not worth that.
 
 # Kaigan's own business settings.
 KAIGAN_MATCH_ROUND_SIZE = env.int("KAIGAN_MATCH_ROUND_SIZE", default=5)

@@ -1,4 +1,4 @@
-"""Review of perf-post: ways the PM open-brief counter could drift that the triggers did not cover.
+"""Saving a PM profile never writes back an open-brief counter it read earlier.
 
 - A PM profile loaded before a brief changed, then saved whole (the admin change form does
   exactly this: it loads the profile, validates, then `save()`s every column), wrote back the
