@@ -27,7 +27,11 @@ class ProjectManagerAdmin(NoDeleteAdmin):
         # The open-brief counter belongs to its user: a profile never moves to another user.
         if obj is not None:
             return ["user", "open_briefs"]
-        return ["open_briefs"]
+        return []
+
+    def get_exclude(self, request, obj=None):
+        # A new profile's counter is taken from its user's briefs on save: no "0" to show before.
+        return ["open_briefs"] if obj is None else []
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -190,6 +190,30 @@ def test_a_new_pm_profile_starts_from_the_open_briefs_its_user_already_has(super
 
 
 @pytest.mark.django_db
+def test_a_pm_profile_added_in_the_admin_counts_the_briefs_its_user_already_has(superuser):
+    from django.test import Client
+    from django.urls import reverse
+
+    user = factories.UserFactory(email="admin-added-pm@example.com", is_staff=True)
+    factories.BriefFactory(pm=user)
+    client = Client()
+    client.force_login(superuser)
+    url = reverse("admin:projects_projectmanager_add")
+
+    page = client.get(url)
+    assert page.status_code == 200
+    # No counter on the add form: it is taken from the user's briefs when the profile is saved.
+    assert "open_briefs" not in page.context["adminform"].form.fields
+    assert "field-open_briefs" not in page.content.decode()
+
+    response = client.post(url, {"user": user.pk, "capacity": 5, "is_active": "on"})
+    assert response.status_code == 302
+    assert ProjectManager.objects.get(user=user).open_briefs == 1
+    change = client.get(reverse("admin:projects_projectmanager_change", args=[user.pm_profile.pk]))
+    assert "field-open_briefs" in change.content.decode()
+
+
+@pytest.mark.django_db
 def test_recount_reports_and_fixes_a_drifted_counter(pm):
     factories.BriefFactory(pm=pm)
     factories.BriefFactory(pm=pm, status=S.IN_PROGRESS)
