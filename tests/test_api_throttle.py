@@ -32,7 +32,7 @@ def rates(request, settings, monkeypatch):
         # A key prefix of its own instead of a clear(): the Redis database is shared (Celery).
         settings.CACHES = {
             "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": "kaigan.cache.RedisCache",
                 "LOCATION": REDIS_URL,
                 "KEY_PREFIX": f"kaigan-throttle-test-{uuid.uuid4().hex}",
             }

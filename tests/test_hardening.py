@@ -69,7 +69,7 @@ def rate_limits(settings):
     if os.environ.get("REDIS_URL"):
         settings.CACHES = {
             "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": "kaigan.cache.RedisCache",
                 "LOCATION": os.environ["REDIS_URL"],
                 "KEY_PREFIX": f"ratelimit-test-{uuid.uuid4().hex[:8]}",
             }

@@ -133,7 +133,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's backend, with one Redis client per pool instead of one per call.
+            "BACKEND": "kaigan.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="kaigan"),
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
