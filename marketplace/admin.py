@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from experts.models import Expert
+from kaigan.accounts.models import User
 from kaigan.admin_base import NoDeleteAdmin, PMScopedAdmin
 from kaigan.errors import ApplicationError, error_message
 from marketplace import services
@@ -268,6 +269,19 @@ class BriefAdmin(PMScopedAdmin):
             # Superusers may reassign the PM; everything else stays as the startup wrote it.
             return [f for f in self.readonly_fields if f != "pm"]
         return self.readonly_fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "pm":
+            kwargs["queryset"] = User.objects.filter(role=User.Role.PM, is_active=True).order_by(
+                "email"
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        # Never a whole-row save: it would write back the status and counters read when the
+        # form was loaded. The only field a superuser edits here goes through its service.
+        if change and "pm" in form.changed_data:
+            services.brief_reassign_pm(brief_id=obj.pk, pm_user=obj.pm, actor=request.user)
 
     @admin.display(description=gettext_lazy("status"), ordering="status")
     def status_badge(self, brief):

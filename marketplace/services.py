@@ -274,6 +274,28 @@ def brief_assign_pm(*, brief: Brief, pm_user) -> None:
     brief_notify_assigned(brief=brief)
 
 
+@transaction.atomic
+def brief_reassign_pm(*, brief_id: int, pm_user, actor) -> Brief:
+    """A superuser hands a brief to another PM: only the PM changes, and the new PM is told.
+
+    The brief is locked and only its `pm` column written, so a status change committed while
+    the superuser had the form open is kept (a whole-row save from the form would undo it).
+    """
+    if not actor.is_superuser:
+        raise NotAllowed(_("Only an administrator can hand a brief to another PM."))
+    if pm_user is not None and pm_user.role != User.Role.PM:
+        raise ValidationError({"pm": [_("Choose a project manager.")]})
+    brief = brief_lock(brief_id=brief_id)
+    if brief.pm_id == (pm_user.pk if pm_user is not None else None):
+        return brief
+    if pm_user is None:
+        brief.pm = None
+        brief.save(update_fields=["pm", "updated_at"])
+    else:
+        brief_assign_pm(brief=brief, pm_user=pm_user)
+    return brief
+
+
 def brief_notify_assigned(*, brief: Brief) -> None:
     notify(
         recipients=[brief.pm],
