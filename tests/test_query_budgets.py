@@ -127,6 +127,24 @@ CASES = [
         grow_proposals,
         7,
     ),
+    ("home page", "anonymous", lambda c: reverse("home"), grow_briefs, 0),
+    ("new brief form", "startup", lambda c: reverse("marketplace:brief_create"), grow_briefs, 6),
+    (
+        "startup profile",
+        "startup",
+        lambda c: reverse("marketplace:startup_profile"),
+        grow_briefs,
+        4,
+    ),
+    ("quotes CSV", "startup", lambda c: reverse("marketplace:quotes_csv"), grow_briefs, 4),
+    ("claim tag page", "expert", lambda c: reverse("experts:claim_tag"), grow_invitations, 6),
+    (
+        "admin expert list",
+        "pm",
+        lambda c: reverse("admin:experts_expert_changelist"),
+        grow_proposals,
+        8,
+    ),
 ]
 
 
