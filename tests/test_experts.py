@@ -67,6 +67,27 @@ def test_expert_patch_changes_allowed_fields_only(expert):
 
 
 @pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"day_rate": 99}, "day_rate"),
+        ({"day_rate": 100_001}, "day_rate"),
+        ({"capacity": 11}, "capacity"),
+    ],
+)
+def test_the_profile_service_names_the_field_out_of_range(expert, data, field):
+    """The service is what the browser form and the API share: its own checks name the field."""
+    from django.core.exceptions import ValidationError
+
+    from experts.services import expert_update
+
+    before = Expert.objects.filter(pk=expert.pk).values().get()
+    with pytest.raises(ValidationError) as raised:
+        expert_update(expert_id=expert.pk, data=data)
+    assert field in raised.value.message_dict
+    assert Expert.objects.filter(pk=expert.pk).values().get() == before
+
+
+@pytest.mark.parametrize(
     ("payload", "field"),
     [
         ({"day_rate": -5}, "day_rate"),

@@ -33,7 +33,7 @@ WRITES = [
     ("POST", "quotes/{quote}/agree/", "quote", "exp", 200, 11),
     ("POST", "quotes/{quote}/reject/", "quote", "exp", 200, 10),
     ("POST", "notifications/read/", "open", "owner", 200, 3),
-    ("PATCH", "experts/me/", "open", "exp", 200, 21),
+    ("PATCH", "experts/me/", "open", "exp", 200, 9),
     ("PUT", "experts/me/tag/", "open", "exp", 200, 11),
 ]
 
