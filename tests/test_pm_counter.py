@@ -269,13 +269,8 @@ def test_posts_follow_the_rule_fewest_open_then_knows_the_tag_then_lowest_id():
     _assert_counters_true()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_posts_never_exceed_a_pms_capacity_and_spread_over_the_pms(settings):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks are a PostgreSQL matter")
-    pms = [factories.ProjectManagerFactory(capacity=3) for _ in range(3)]
-    factories.BriefFactory(pm=pms[0].user)  # one open brief already: 8 free places in all
-    startups = [factories.StartupFactory() for _ in range(12)]
+def _post_at_once(startups) -> list[Exception]:
+    """Each startup posts a brief from its own thread, all released together; the errors."""
     barrier = threading.Barrier(len(startups))
     errors = []
 
@@ -296,8 +291,17 @@ def test_concurrent_posts_never_exceed_a_pms_capacity_and_spread_over_the_pms(se
             thread.start()
         for thread in threads:
             thread.join()
+    return errors
 
-    assert errors == []
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_posts_never_exceed_a_pms_capacity_and_spread_over_the_pms(settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are a PostgreSQL matter")
+    pms = [factories.ProjectManagerFactory(capacity=3) for _ in range(3)]
+    factories.BriefFactory(pm=pms[0].user)  # one open brief already: 8 free places in all
+    startups = [factories.StartupFactory() for _ in range(12)]
+    assert _post_at_once(startups) == []
     assert Brief.objects.count() == 13
     per_pm = _real_counts()
     # Every place was taken and none more: each PM is exactly at capacity, the rest unassigned.
@@ -312,28 +316,7 @@ def test_concurrent_posts_below_capacity_each_go_to_a_different_pm(settings):
         pytest.skip("row locks are a PostgreSQL matter")
     pms = [factories.ProjectManagerFactory(capacity=5) for _ in range(4)]
     startups = [factories.StartupFactory() for _ in range(4)]
-    barrier = threading.Barrier(len(startups))
-    errors = []
-
-    def post(startup):
-        try:
-            barrier.wait()
-            services.brief_submit(startup=startup, actor=startup.owner, **_fields())
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=post, args=(s,)) for s in startups]
-    # No task runs: eager Celery in several threads at once would leave its process-wide
-    # "join will block" flag set (each eager call saves and restores it) for later tests.
-    with mock.patch("celery.app.task.Task.delay"):
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-
-    assert errors == []
+    assert _post_at_once(startups) == []
     # All four tie at 0: four posts at once take one PM each, as four posts in a row would.
     assert _real_counts() == {pm.user_id: 1 for pm in pms}
     _assert_counters_true()
