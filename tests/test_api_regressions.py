@@ -92,3 +92,16 @@ def test_a_revoked_token_does_not_stop_signing_in_again(api_client):
     assert set(response.json()) == {"token"}
     # Elsewhere a token that is not valid is refused, even where no sign-in is needed.
     _error(api_client.get("/api/v1/tags/"), 401, "authentication_failed")
+
+
+@pytest.mark.django_db
+def test_options_on_the_brief_list_describes_what_a_post_takes(startup):
+    response = client_for(startup.owner).options("/api/v1/briefs/")
+    assert response.status_code == 200
+    post = response.json()["actions"]["POST"]
+    for name in ("title", "description", "tag", "budget_min", "budget_max", "deadline"):
+        assert post[name]["read_only"] is False, name
+    assert post["title"]["required"] is True
+    # Output-only fields of a brief are not offered as input.
+    assert "status" not in post
+    assert "pm" not in post

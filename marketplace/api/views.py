@@ -138,6 +138,12 @@ class BriefListApi(ListAPIView):
     serializer_class = BriefOutputSerializer
     filterset_class = BriefFilter
 
+    def get_serializer_class(self):
+        # OPTIONS describes a POST with what a POST takes, not with what a GET returns.
+        if self.request is not None and self.request.method == "POST":
+            return BriefInputSerializer
+        return super().get_serializer_class()
+
     def get_throttles(self):
         if self.request.method == "POST":
             self.throttle_scope = "brief_post"
