@@ -105,3 +105,19 @@ def test_options_on_the_brief_list_describes_what_a_post_takes(startup):
     # Output-only fields of a brief are not offered as input.
     assert "status" not in post
     assert "pm" not in post
+
+
+@pytest.mark.django_db
+def test_an_empty_status_filter_means_no_filter(startup):
+    from marketplace.models import Brief
+
+    factories.BriefFactory(startup=startup, status=Brief.Status.OPEN)
+    factories.BriefFactory(startup=startup, status=Brief.Status.CANCELLED)
+    client = client_for(startup.owner)
+
+    assert client.get("/api/v1/briefs/?status=").json()["count"] == 2
+    only_open = client.get("/api/v1/briefs/?status=&status=open").json()
+    assert [b["status"] for b in only_open["results"]] == ["open"]
+    bad = client.get("/api/v1/briefs/?status=nope")
+    assert bad.status_code == 400
+    assert "status" in bad.json()["errors"]

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from experts import services
 from experts.models import Expert, Tag
 from experts.selectors import tag_list
+from kaigan.api.filters import MultipleChoiceFilter
 from kaigan.api.permissions import IsExpert
 from kaigan.api.schema import error_responses
 
@@ -21,7 +22,7 @@ class TagOutputSerializer(serializers.ModelSerializer):
 
 
 class TagFilter(django_filters.FilterSet):
-    stage = django_filters.MultipleChoiceFilter(choices=Tag.Stage.choices)
+    stage = MultipleChoiceFilter(choices=Tag.Stage.choices)
 
     class Meta:
         model = Tag

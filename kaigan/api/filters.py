@@ -33,6 +33,18 @@ class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
+class _ChoicesWithoutBlanks(django_filters.fields.MultipleChoiceField):
+    """A repeatable choice where an empty value (`?status=`, as a cleared select sends it) means
+    no value, not an invalid one."""
+
+    def to_python(self, value):
+        return [item for item in super().to_python(value) if item != ""]
+
+
+class MultipleChoiceFilter(django_filters.MultipleChoiceFilter):
+    field_class = _ChoicesWithoutBlanks
+
+
 class FilterBackend(DjangoFilterBackend):
     """django-filter's backend, which builds no FilterSet (nor its form) for a request whose query
     string holds nothing but the page: with no filter value the FilterSet would return the

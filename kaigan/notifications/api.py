@@ -7,7 +7,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kaigan.api.filters import IsoDateTimeFilter
+from kaigan.api.filters import IsoDateTimeFilter, MultipleChoiceFilter
 from kaigan.api.schema import error_responses
 from kaigan.notifications.messages import MESSAGES
 from kaigan.notifications.models import Notification
@@ -26,7 +26,7 @@ class NotificationFilter(django_filters.FilterSet):
         lookup_expr="isnull",
         label="true: only unread ones; false: only those already read.",
     )
-    kind = django_filters.MultipleChoiceFilter(choices=NOTIFICATION_KINDS)
+    kind = MultipleChoiceFilter(choices=NOTIFICATION_KINDS)
     created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 

@@ -1,11 +1,11 @@
 import django_filters
 
-from kaigan.api.filters import IsoDateTimeFilter
+from kaigan.api.filters import IsoDateTimeFilter, MultipleChoiceFilter
 from marketplace.models import Brief, Match
 
 
 class BriefFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Brief.Status.choices)
+    status = MultipleChoiceFilter(choices=Brief.Status.choices)
     tag = django_filters.CharFilter(field_name="tag__slug")
     campaign = django_filters.CharFilter(field_name="campaign__name")
     created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
@@ -18,7 +18,7 @@ class BriefFilter(django_filters.FilterSet):
 
 
 class MatchFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Match.Status.choices)
+    status = MultipleChoiceFilter(choices=Match.Status.choices)
     round = django_filters.NumberFilter(field_name="round", min_value=1, max_value=32767)
 
     class Meta:

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from kaigan.api.filters import IsoDateTimeFilter
+from kaigan.api.filters import IsoDateTimeFilter, MultipleChoiceFilter
 from kaigan.api.permissions import IsExpert
 from kaigan.api.schema import error_responses
 from kaigan.api.serializers import FastOutputMixin
@@ -158,7 +158,7 @@ class InvitationSerializer(FastOutputMixin, serializers.ModelSerializer):
 
 
 class InvitationFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Match.Status.choices)
+    status = MultipleChoiceFilter(choices=Match.Status.choices)
     invited_after = IsoDateTimeFilter(field_name="invited_at", lookup_expr="gte")
     invited_before = IsoDateTimeFilter(field_name="invited_at", lookup_expr="lt")
 
