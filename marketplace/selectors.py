@@ -65,8 +65,12 @@ def brief_timeline(brief: Brief):
     )
 
 
+def _matches_in_order(qs):
+    return qs.select_related("expert__tag").order_by("round", "rank")
+
+
 def brief_matches_for(*, brief: Brief, user):
-    qs = brief.matches.select_related("expert__tag").order_by("round", "rank")
+    qs = _matches_in_order(brief.matches.all())
     if user.is_superuser or (user.role == User.Role.PM and brief.pm_id == user.pk):
         return qs
     return qs.filter(status__in=STARTUP_VISIBLE_MATCH_STATUSES)
@@ -75,11 +79,7 @@ def brief_matches_for(*, brief: Brief, user):
 def brief_matches_of_managed_brief(*, brief_id: int, user):
     """All the matches of the brief if `user` is its PM, as brief_matches_for gives them to
     its PM; nothing for any other brief."""
-    return (
-        Match.objects.filter(brief_id=brief_id, brief__pm=user)
-        .select_related("expert__tag")
-        .order_by("round", "rank")
-    )
+    return _matches_in_order(Match.objects.filter(brief_id=brief_id, brief__pm=user))
 
 
 def expert_work_for(*, expert) -> dict:

@@ -267,13 +267,6 @@ def brief_store(*, brief: Brief, actor) -> Brief:
     return brief
 
 
-def brief_assign_pm(*, brief: Brief, pm_user) -> None:
-    """Give a stored brief its PM (the caller holds the brief lock) and tell the PM."""
-    brief.pm = pm_user
-    brief.save(update_fields=["pm", "updated_at"])
-    brief_notify_assigned(brief=brief)
-
-
 @transaction.atomic
 def brief_reassign_pm(*, brief_id: int, pm_user, actor) -> Brief:
     """A superuser hands a brief to another PM: only the PM changes, and the new PM is told.
@@ -288,11 +281,10 @@ def brief_reassign_pm(*, brief_id: int, pm_user, actor) -> Brief:
     brief = brief_lock(brief_id=brief_id)
     if brief.pm_id == (pm_user.pk if pm_user is not None else None):
         return brief
-    if pm_user is None:
-        brief.pm = None
-        brief.save(update_fields=["pm", "updated_at"])
-    else:
-        brief_assign_pm(brief=brief, pm_user=pm_user)
+    brief.pm = pm_user
+    brief.save(update_fields=["pm", "updated_at"])
+    if pm_user is not None:
+        brief_notify_assigned(brief=brief)
     return brief
 
 

@@ -20,6 +20,7 @@ from kaigan.errors import Conflict, InvalidTransition
 from kaigan.notifications.services import notify
 from marketplace import services as marketplace_services
 from marketplace.models import Brief, Match, Startup
+from marketplace.selectors import live_match
 from projects.models import Feedback, Project, ProjectManager, RematchJob
 
 PM_GROUP = "Project managers"
@@ -88,12 +89,21 @@ def _verified_email(user: User) -> None:
     )
 
 
+def _open_briefs_of(pm_user_ids) -> dict[int, int]:
+    """{PM user id: briefs in `Brief.OPEN_STATUSES`} for these PMs (absent: none)."""
+    return dict(
+        Brief.objects.filter(pm_id__in=list(pm_user_ids), status__in=Brief.OPEN_STATUSES)
+        .order_by()
+        .values("pm_id")
+        .annotate(n=Count("pk"))
+        .values_list("pm_id", "n")
+    )
+
+
 def pm_counter_init(*, profile: ProjectManager) -> None:
     """A new PM profile starts from the open briefs its user already follows (a superuser may
     have assigned some by hand); the triggers keep the counter from then on."""
-    profile.open_briefs = Brief.objects.filter(
-        pm_id=profile.user_id, status__in=Brief.OPEN_STATUSES
-    ).count()
+    profile.open_briefs = _open_briefs_of([profile.user_id]).get(profile.user_id, 0)
     ProjectManager.objects.filter(pk=profile.pk).update(open_briefs=profile.open_briefs)
 
 
@@ -179,13 +189,7 @@ def pm_recount(*, fix: bool = True) -> dict[int, tuple[int, int]]:
             .order_by("user_id")
             .values_list("user_id", "open_briefs")
         )
-        real = dict(
-            Brief.objects.filter(pm_id__in=list(stored), status__in=Brief.OPEN_STATUSES)
-            .order_by()
-            .values("pm_id")
-            .annotate(n=Count("pk"))
-            .values_list("pm_id", "n")
-        )
+        real = _open_briefs_of(stored)
         drift = {
             user_id: (count, real.get(user_id, 0))
             for user_id, count in stored.items()
@@ -214,10 +218,6 @@ def _expert_match(match_id: int, user) -> tuple[Brief, Match]:
         raise Http404
     brief = marketplace_services.brief_lock(brief_id=brief_id)
     return brief, Match.objects.select_related("expert").get(pk=match_id)
-
-
-def _live_match(brief: Brief) -> Match | None:
-    return brief.matches.select_related("expert").filter(status__in=Match.LIVE_STATUSES).first()
 
 
 @transaction.atomic
@@ -327,7 +327,7 @@ def work_deliver(*, brief_id: int, user) -> Project:
     if not Brief.objects.filter(pk=brief_id).exists():
         raise Http404
     brief = marketplace_services.brief_lock(brief_id=brief_id)
-    match = _live_match(brief)
+    match = live_match(brief)
     if match is None or match.expert.user_id != user.pk:
         raise Http404
     if brief.status != S.IN_PROGRESS or match.status != M.ACCEPTED:
@@ -349,7 +349,7 @@ def work_accept(*, brief_id: int, user, rating: int, review: str = "") -> Feedba
         raise ValidationError({"rating": _("A rating is a whole number from 1 to 5.")})
     if brief.status != S.DELIVERED:
         raise InvalidTransition(_("Only delivered work can be accepted."))
-    match = _live_match(brief)
+    match = live_match(brief)
     now = timezone.now()
     match.status = M.COMPLETED
     match.save(update_fields=["status"])
@@ -394,7 +394,7 @@ def dissatisfaction_submit(*, brief_id: int, user, reason: str, comment: str = "
             _("A brief that is “%(status)s” cannot be re-matched now.")
             % {"status": brief.get_status_display()}
         )
-    match = _live_match(brief)
+    match = live_match(brief)
     counts = reason not in Feedback.NEUTRAL_REASONS
     Feedback.objects.create(
         brief=brief,

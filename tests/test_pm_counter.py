@@ -165,8 +165,7 @@ def test_counter_equals_the_real_count_through_every_status_and_pm_change(
     assert Brief.objects.get(pk=rejected.pk).pm_id == pm_a.pk
     _assert_counters_true()
     # ... and through the service, and back to nobody, and to a PM again.
-    locked = marketplace_services.brief_lock(brief_id=spare.pk)
-    marketplace_services.brief_assign_pm(brief=locked, pm_user=pm_b)
+    marketplace_services.brief_reassign_pm(brief_id=spare.pk, pm_user=pm_b, actor=superuser)
     _assert_counters_true()
     Brief.objects.filter(pk=spare.pk).update(pm=None)
     _assert_counters_true()
