@@ -170,12 +170,16 @@ SESSION=$(awk '$6 == "sessionid" { print $7 }' "$JAR")
 
 # --- endpoints: name, expected status, wrk arguments -------------------------------------------
 # ENDPOINTS may name a subset, space-separated (bare_drf is needed for the ratios).
-read -r -a ENDPOINTS <<<"${ENDPOINTS:-hello bare_drf brief_list brief_detail_page pm_matches brief_post}"
+read -r -a ENDPOINTS <<<"${ENDPOINTS:-hello bare_drf signed_in_drf brief_list brief_detail_page pm_matches brief_post}"
 set_args() { # sets ARGS (wrk's script, headers and URL) and EXPECT for one endpoint
   EXPECT=200
   case $1 in
     hello) ARGS=(-s bench/wrk_common.lua "$BASE/bench/hello/") ;;
     bare_drf) ARGS=(-s bench/wrk_common.lua "$BASE/bench/tag/$BARE_TAG/") ;;
+    signed_in_drf)
+      ARGS=(-s bench/wrk_common.lua -H "Authorization: Token $STARTUP_TOKEN"
+        "$BASE/bench/signed-in-tag/$BARE_TAG/")
+      ;;
     brief_list)
       ARGS=(-s bench/wrk_common.lua -H "Authorization: Token $STARTUP_TOKEN" "$BASE/api/v1/briefs/")
       ;;
@@ -279,7 +283,7 @@ for i, run in enumerate(runs):
         continue
     around = [r["wrk"]["rps"] for r in runs[i - 1 : i + 2 : 2] if r["endpoint"] == "bare_drf"]
     ratios.setdefault(name, []).append(run["wrk"]["rps"] / statistics.mean(around))
-TARGETS = {"hello": None, "bare_drf": None, "brief_post": 0.25}
+TARGETS = {"hello": None, "bare_drf": None, "signed_in_drf": None, "brief_post": 0.25}
 order = ["bare_drf"] + [name for name in order if name != "bare_drf"]
 rows = []
 for name in order:

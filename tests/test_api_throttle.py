@@ -10,10 +10,11 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.utils import timezone
 from rest_framework.throttling import SimpleRateThrottle
 
+from kaigan.cache import RedisCache
 from projects.models import Feedback
 from tests import factories
 from tests.conftest import client_for
@@ -112,3 +113,37 @@ def test_anonymous_clients_have_a_budget(rates, api_client):
     for _ in range(5):
         assert api_client.get("/api/v1/tags/").status_code == 200
     _assert_throttled(api_client.get("/api/v1/tags/"))
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="no Redis")
+def test_parallel_requests_cannot_pass_the_limit_together(rates):
+    """DRF reads the history, decides and writes it back: requests that read it at the same
+    moment all pass. With Redis the window is checked and recorded in one atomic step."""
+    import threading
+    from types import SimpleNamespace
+
+    from kaigan.api.throttling import UserRateThrottle
+
+    rates(user="5/min")
+    # The fixture's parameter chose the cache: only the Redis one is under test here.
+    if not isinstance(caches["default"], RedisCache):
+        pytest.skip("the atomic window needs the Redis cache")
+    request = SimpleNamespace(user=SimpleNamespace(is_authenticated=True, pk=uuid.uuid4().int))
+    start = threading.Barrier(24)
+    passed = []
+
+    def one():
+        throttle = UserRateThrottle()
+        start.wait()
+        passed.append(throttle.allow_request(request, view=None))
+
+    threads = [threading.Thread(target=one) for _ in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert passed.count(True) == 5
+    # The next one waits for the oldest to leave the window: about a minute.
+    throttle = UserRateThrottle()
+    assert throttle.allow_request(request, view=None) is False
+    assert 55 <= throttle.wait() <= 60

@@ -50,3 +50,17 @@ def test_sign_in_and_out_work_while_the_cache_is_down(cache_down):
     assert response.status_code == 302
     assert client.get("/briefs/").status_code == 200
     assert client.post("/accounts/logout/").status_code == 302
+
+
+def test_the_api_answers_while_the_cache_is_down(cache_down):
+    """The throttles keep their windows in Redis: with Redis down a request is not counted,
+    and passes, instead of failing with the cache."""
+    from tests.conftest import client_for
+
+    startup = factories.StartupFactory()
+    brief = factories.BriefFactory(startup=startup)
+    client = client_for(startup.owner)
+
+    listed = client.get("/api/v1/briefs/")
+    assert listed.status_code == 200
+    assert [row["id"] for row in listed.json()["results"]] == [brief.pk]

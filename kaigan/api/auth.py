@@ -7,10 +7,10 @@ from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from kaigan.api.schema import error_responses
+from kaigan.api.throttling import ScopedRateThrottle
 
 
 class TokenApi(APIView):

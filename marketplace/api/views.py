@@ -7,11 +7,11 @@ from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from kaigan.accounts.models import User
 from kaigan.api.schema import error_responses
+from kaigan.api.throttling import ScopedRateThrottle
 from kaigan.errors import NotAllowed
 from marketplace import selectors, services
 from marketplace.access import access_brief

@@ -9,13 +9,13 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_f
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from kaigan.api.filters import IsoDateTimeFilter, MultipleChoiceFilter
 from kaigan.api.permissions import IsExpert
 from kaigan.api.schema import error_responses
 from kaigan.api.serializers import FastOutputMixin
+from kaigan.api.throttling import ScopedRateThrottle
 from marketplace import services as marketplace_services
 from marketplace.access import access_brief
 from marketplace.api.serializers import (
