@@ -15,7 +15,9 @@ class FirstPageFirstPaginator(Paginator):
             or "count" in self.__dict__
         ):
             return super().page(number)
-        rows = list(self.object_list[: self.per_page])
+        rows = self.object_list[: self.per_page]
+        if not isinstance(rows, list):  # a JsonRows page is a list already (kaigan.api.json_rows)
+            rows = list(rows)
         if len(rows) < self.per_page:
             self.count = len(rows)  # what COUNT(*) would answer
         return self._get_page(rows, 1, self)

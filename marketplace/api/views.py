@@ -10,12 +10,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kaigan.accounts.models import User
+from kaigan.api import json_rows
 from kaigan.api.schema import error_responses
 from kaigan.api.throttling import ScopedRateThrottle
 from kaigan.errors import NotAllowed
 from marketplace import selectors, services
 from marketplace.access import access_brief
 from marketplace.api.filters import BriefFilter, MatchFilter
+from marketplace.api.json_rows import brief_rows, match_rows
 from marketplace.api.serializers import (
     BriefInputSerializer,
     BriefOutputSerializer,
@@ -155,6 +157,15 @@ class BriefListApi(ListAPIView):
             selectors.brief_list_for(user=self.request.user)
         ).order_by("-created_at", "-id")
 
+    def list(self, request, *args, **kwargs):
+        # The rows chosen by the ORM (permissions, filters, order), rendered by PostgreSQL
+        # (kaigan.api.json_rows); the serializer elsewhere.
+        chosen = selectors.brief_list_for(user=request.user).order_by("-created_at", "-id")
+        if not json_rows.supported(request, chosen):
+            return super().list(request, *args, **kwargs)
+        self.paginate_queryset(json_rows.JsonRows(self.filter_queryset(chosen), brief_rows()))
+        return json_rows.paginated_response(self.paginator)
+
     @extend_schema(
         summary="List briefs",
         description=(
@@ -290,16 +301,22 @@ class BriefMatchListApi(GenericAPIView):
             # own query is needed only when nothing comes back (another's brief is a 404, an
             # empty page of their own is not) or the query string is refused.
             try:
-                matches = self.filter_queryset(
+                response = self._page(
                     selectors.brief_matches_of_managed_brief(brief_id=pk, user=user)
                 )
-                page = self.paginate_queryset(matches)
             except (NotFound, ValidationError):
-                page = None
-            if page:
-                return self.get_paginated_response(MatchOutputSerializer(page, many=True).data)
+                response = None
+            if response is not None and self.paginator.page:
+                return response
         # Only the brief's id and PM are read here: no joins.
         brief = access_brief(request.user, pk, related=False)
-        matches = self.filter_queryset(selectors.brief_matches_for(brief=brief, user=request.user))
+        return self._page(selectors.brief_matches_for(brief=brief, user=request.user))
+
+    def _page(self, matches):
+        matches = self.filter_queryset(matches)
+        if json_rows.supported(self.request, matches):
+            # Rendered by PostgreSQL (kaigan.api.json_rows).
+            self.paginate_queryset(json_rows.JsonRows(matches.select_related(None), match_rows()))
+            return json_rows.paginated_response(self.paginator)
         page = self.paginate_queryset(matches)
         return self.get_paginated_response(MatchOutputSerializer(page, many=True).data)
