@@ -2,7 +2,7 @@
 exactly what the serializers answer: whole responses compared, on rows of every shape, in
 several time zones, with filters, pages and refusals."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -148,11 +148,14 @@ def test_the_brief_list_is_what_the_serializer_renders(settings, monkeypatch, pm
     _same(fast, slow)
     rows = fast.json()["results"]
     assert len(rows) == 6
-    assert rows[-1]["created_at"] == {
-        "Asia/Shanghai": "2026-01-02T11:04:05+08:00",
-        "UTC": "2026-01-02T03:04:05Z",
-        "America/New_York": "2026-01-01T22:04:05-05:00",
-    }[zone]
+    assert (
+        rows[-1]["created_at"]
+        == {
+            "Asia/Shanghai": "2026-01-02T11:04:05+08:00",
+            "UTC": "2026-01-02T03:04:05Z",
+            "America/New_York": "2026-01-01T22:04:05-05:00",
+        }[zone]
+    )
     if zone == "Asia/Shanghai":
         assert rows[-1]["rematch_started_at"] == "1988-07-01T21:00:00+09:00"
     assert rows[-1]["startup"] == startup.owner.email

@@ -84,15 +84,17 @@ class JsonRows:
 
     def __getitem__(self, page: slice) -> JsonPage:
         try:
-            ids_sql, ids_params = self.queryset.values("pk")[page].query.sql_with_params()
-            all_sql, all_params = self.queryset.order_by().values("pk").query.sql_with_params()
+            # The ids in order, unsliced: the page is cut below with parameters, so that every
+            # page of every size is one statement, prepared once.
+            chosen_sql, chosen_params = self.queryset.values("pk").query.sql_with_params()
         except EmptyResultSet:  # a queryset that selects nothing (none())
             self._count = 0
             return JsonPage("[]", 0)
+        start = page.start or 0
+        limit = page.stop - start
         # A DISTINCT query (filters across relations) also selects the columns it orders by:
         # the ids are its column "pk" (values("pk")).
-        ids_sql = f'SELECT chosen."pk" FROM ({ids_sql}) AS chosen'  # noqa: S608 - as below
-        limit = page.stop - (page.start or 0)
+        ids_sql = f'SELECT chosen."pk" FROM ({chosen_sql} LIMIT %s OFFSET %s) AS chosen'  # noqa: S608
         # The count is read only when the paginator will ask for it: a page further on, or
         # a full first page (a first page with fewer rows is the whole list).
         sql = (
@@ -101,15 +103,17 @@ class JsonRows:
             f" page AS MATERIALIZED ({self.render.format(ids=ids_sql)})"
             " SELECT page.n, page.rows::text,"
             " CASE WHEN page.n >= %s OR %s > 0"
-            f" THEN (SELECT count(*) FROM ({all_sql}) AS counted) END"
+            f" THEN (SELECT count(*) FROM ({chosen_sql}) AS counted) END"
             " FROM page"
         )
         params = [
             timezone.get_current_timezone_name(),
-            *ids_params,
+            *chosen_params,
             limit,
-            page.start or 0,
-            *all_params,
+            start,
+            limit,
+            start,
+            *chosen_params,
         ]
         with connections[self.queryset.db].cursor() as cursor:
             execute_prepared(cursor, sql, params)
