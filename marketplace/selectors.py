@@ -17,6 +17,8 @@ STARTUP_VISIBLE_MATCH_STATUSES = (
 
 
 def startup_for(*, user) -> Startup | None:
+    if User.startup.is_cached(user):  # read with the user (token authentication), or before
+        return User.startup.related.get_cached_value(user)
     startup = Startup.objects.filter(owner=user).first()
     if startup is not None:
         # Kept on the user, as `user.startup` would: brief_list_for then filters on its id.

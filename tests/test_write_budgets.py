@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db
 
 # (method, path, state, who, expected status, query budget)
 WRITES = [
+    ("POST", "briefs/", "open", "owner", 201, 9),
     ("PATCH", "briefs/{brief}/", "open", "owner", 200, 10),
     ("POST", "briefs/{brief}/cancel/", "open", "owner", 200, 13),
     ("POST", "matches/{match}/approve/", "proposed", "pm", 200, 24),
