@@ -1,6 +1,7 @@
 """The ground every feature stands on: accounts, roles, the PM command, Celery, settings."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -197,3 +198,23 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"), [({}, 2 * os.cpu_count() + 1), ({"WEB_CONCURRENCY": "2"}, 2)]
+)
+def test_gunicorn_runs_two_workers_per_core_plus_one_unless_told(env, expected):
+    """Dockerfile and docker-compose.yml start gunicorn without --workers: gunicorn.conf.py
+    decides (bench/LOAD.md)."""
+    environ = {k: v for k, v in os.environ.items() if k != "WEB_CONCURRENCY"} | env
+    printed = subprocess.run(
+        [str(Path(sys.executable).with_name("gunicorn")), "--print-config", "kaigan.wsgi"],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    workers = re.search(r"^workers\s*=\s*(\d+)$", printed, re.MULTILINE)
+    assert int(workers.group(1)) == expected
+    assert "--workers" not in (ROOT / "Dockerfile").read_text()
