@@ -101,6 +101,10 @@ def main() -> None:
 
     measured = {
         "bare_drf": (Client(), f"/bench/tag/{Tag.objects.order_by('id').first().pk}/"),
+        "signed_in_drf": (
+            startup_api,
+            f"/bench/signed-in-tag/{Tag.objects.order_by('id').first().pk}/",
+        ),
         "brief_list": (startup_api, "/api/v1/briefs/"),
         "brief_list_active": (startup_api, "/api/v1/briefs/?status=in_progress"),
         "brief_detail_page": (startup_web, f"/briefs/{detail.pk}/"),
