@@ -9,5 +9,5 @@ RUN DJANGO_SETTINGS_MODULE=kaigan.settings.production SECRET_KEY=collectstatic-o
 RUN useradd --create-home kaigan
 USER kaigan
 EXPOSE 8000
-# Workers: gunicorn.conf.py ((2 x cores) + 1, or WEB_CONCURRENCY).
+# Workers: gunicorn.conf.py (cores + 1, or WEB_CONCURRENCY).
 CMD ["gunicorn", "kaigan.wsgi:application", "--bind", "0.0.0.0:8000"]

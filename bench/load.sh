@@ -6,7 +6,7 @@
 #   DURATION=10 ROUNDS=1 bench/load.sh
 #
 # Settings (environment): DURATION (s per run, 15), WARMUP (s, 2), ROUNDS (3), CONNECTIONS
-# (10), WORKERS (gunicorn processes, 2 x cores + 1), WORKER_CLASS (sync), THREADS (1), KEEP_ALIVE (2),
+# (10), WORKERS (gunicorn processes, cores + 1), WORKER_CLASS (sync), THREADS (1), KEEP_ALIVE (2),
 # PORT (8123),
 # LOAD_DB (kaigan_load: dropped and created again unless REUSE_DB=1), REDIS_DB (12),
 # EXPERTS (100000), BRIEFS (10000), ENDPOINTS (a subset of the names below).
@@ -27,8 +27,8 @@ DURATION=${DURATION:-15}
 WARMUP=${WARMUP:-2}
 ROUNDS=${ROUNDS:-3}
 CONNECTIONS=${CONNECTIONS:-10}
-# As production runs it (gunicorn.conf.py): (2 x cores) + 1 sync workers.
-WORKERS=${WORKERS:-$((2 * $(nproc) + 1))}
+# As production runs it (gunicorn.conf.py): one sync worker per core, plus one.
+WORKERS=${WORKERS:-$(($(nproc) + 1))}
 WORKER_CLASS=${WORKER_CLASS:-sync}
 THREADS=${THREADS:-1}
 KEEP_ALIVE=${KEEP_ALIVE:-2}

@@ -201,9 +201,9 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
 
 
 @pytest.mark.parametrize(
-    ("env", "expected"), [({}, 2 * os.cpu_count() + 1), ({"WEB_CONCURRENCY": "2"}, 2)]
+    ("env", "expected"), [({}, os.cpu_count() + 1), ({"WEB_CONCURRENCY": "2"}, 2)]
 )
-def test_gunicorn_runs_two_workers_per_core_plus_one_unless_told(env, expected):
+def test_gunicorn_runs_a_worker_per_core_plus_one_unless_told(env, expected):
     """Dockerfile and docker-compose.yml start gunicorn without --workers: gunicorn.conf.py
     decides (bench/LOAD.md)."""
     environ = {k: v for k, v in os.environ.items() if k != "WEB_CONCURRENCY"} | env

@@ -16,6 +16,7 @@ not take the API with it (the throttles guard against abuse, not for correctness
 
 import logging
 import secrets
+import weakref
 
 import redis
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
@@ -40,17 +41,18 @@ local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {0, oldest[2]}
 """
 
-_scripts: dict[int, tuple[object, object]] = {}
+# One registered script per Redis client (kaigan.cache keeps one client per connection pool).
+_scripts: "weakref.WeakKeyDictionary[redis.Redis, object]" = weakref.WeakKeyDictionary()
 
 
 def _window_script(backend: RedisCache, key: str):
-    """The registered script and the client to run it with (EVALSHA: the script's text is sent
-    once per Redis server, then only its hash)."""
+    """The client for `key` and the script registered with it (EVALSHA: the script's text is
+    sent once per Redis server, then only its hash)."""
     client = backend._cache.get_client(key, write=True)
-    entry = _scripts.get(id(client))
-    if entry is None or entry[0] is not client:
-        entry = _scripts[id(client)] = (client, client.register_script(_WINDOW))
-    return entry
+    script = _scripts.get(client)
+    if script is None:
+        script = _scripts[client] = client.register_script(_WINDOW)
+    return client, script
 
 
 class AtomicWindowMixin:

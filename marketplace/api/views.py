@@ -152,15 +152,18 @@ class BriefListApi(ListAPIView):
             return [*super().get_throttles(), ScopedRateThrottle()]
         return super().get_throttles()
 
+    # Newest first (brief_rows repeats the order in SQL).
+    list_order = ("-created_at", "-id")
+
     def get_queryset(self):
         return _with_live_match_and_its_quote(
             selectors.brief_list_for(user=self.request.user)
-        ).order_by("-created_at", "-id")
+        ).order_by(*self.list_order)
 
     def list(self, request, *args, **kwargs):
         # The rows chosen by the ORM (permissions, filters, order), rendered by PostgreSQL
         # (kaigan.api.json_rows); the serializer elsewhere.
-        chosen = selectors.brief_list_for(user=request.user).order_by("-created_at", "-id")
+        chosen = selectors.brief_list_for(user=request.user).order_by(*self.list_order)
         if not json_rows.supported(request, chosen):
             return super().list(request, *args, **kwargs)
         self.paginate_queryset(json_rows.JsonRows(self.filter_queryset(chosen), brief_rows()))
