@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -121,6 +121,13 @@ def pm_pick(*, brief: Brief) -> User | None:
     over capacity. A PM row another transaction holds is skipped, so concurrent posts spread
     over the next best PMs instead of queueing behind one another.
 
+    The order is the statement's snapshot; the lock takes a row as the last commit left it.
+    A post that committed in between (after this statement began, before it locked) has
+    raised that PM's counter, and PostgreSQL re-checks only the conditions, not the order: the
+    PM would be taken although another now has fewer briefs. So a row must also be unchanged
+    since the snapshot (the counter equals its own value in the snapshot, which the re-check
+    reads from the snapshot); a changed row is skipped like a held one.
+
     A post never waits on a PM row: a locking read that waits could hold rows it locked and
     then found full (PostgreSQL keeps those locks), and two such posts could deadlock. When
     every free PM is held by another post, it looks again after a short pause, for at most
@@ -129,6 +136,11 @@ def pm_pick(*, brief: Brief) -> User | None:
     candidates = (
         ProjectManager.objects.filter(
             is_active=True, user__is_active=True, open_briefs__lt=F("capacity")
+        )
+        .filter(
+            open_briefs=Subquery(
+                ProjectManager.objects.filter(pk=OuterRef("pk")).values("open_briefs")[:1]
+            )
         )
         .annotate(
             knows_tag=Exists(

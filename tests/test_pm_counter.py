@@ -482,3 +482,45 @@ def test_an_edit_the_checks_missed_is_a_field_error_too(pm):
     assert "budget_max" in caught.value.message_dict
     brief.refresh_from_db()
     assert brief.budget_min == 5000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pm_whose_counter_rose_after_the_pick_began_is_not_taken():
+    """The pick orders PMs in its snapshot; a post that commits before the pick locks a row
+    has raised that row's counter. PostgreSQL re-checks conditions, not the order, on the row
+    it locks: without the snapshot check the pick took that PM (now at 1) over one at 0.
+
+    The pick's statement is slowed (pg_sleep in its WHERE) so that the other post commits
+    after the statement's snapshot and before its lock, every time."""
+    import time
+
+    from django.db import transaction
+
+    first, second = (factories.ProjectManagerFactory(capacity=5) for _ in range(2))
+    startup = factories.StartupFactory()
+    stored = threading.Event()
+
+    def other_post():
+        try:
+            with transaction.atomic():
+                factories.BriefFactory(startup=startup, pm=first.user)  # trigger: first at 1
+                stored.set()
+                time.sleep(0.3)
+        finally:
+            connection.close()
+
+    def slowed(execute, sql, params, many, context):
+        if "FOR NO KEY UPDATE" in sql:  # the main WHERE follows the join's closing bracket
+            sql = sql.replace(") WHERE (", ") WHERE pg_sleep(0.4) IS NOT NULL AND (", 1)
+            assert "pg_sleep" in sql
+        return execute(sql, params, many, context)
+
+    thread = threading.Thread(target=other_post)
+    thread.start()
+    stored.wait(5)
+    with connection.execute_wrapper(slowed), transaction.atomic():
+        picked = services.pm_pick(brief=Brief(tag=factories.tag()))
+    thread.join()
+
+    assert ProjectManager.objects.get(pk=first.pk).open_briefs == 1
+    assert picked == second.user
