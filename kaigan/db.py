@@ -11,15 +11,18 @@ generic plan.
 
 A prepared statement lives as long as the session, whatever becomes of the transaction it was
 prepared in; a new connection starts with none, and a statement whose tables change is planned
-again by PostgreSQL. Executions go through Django's cursor, so query counts, logging and
-`execute_wrapper` see them (as `EXECUTE kaigan_N (...)`; the view pg_prepared_statements holds
-the text). Not for use behind a pooler that
-shares sessions between clients by transaction (PgBouncer's transaction mode): Kaigan's
-deployment has none.
+again by PostgreSQL, unless a column it returns changed type: PostgreSQL then refuses it
+("cached plan must not change result type") and it is prepared again. Executions go through
+Django's cursor, so query counts, logging and `execute_wrapper` see them (as
+`EXECUTE kaigan_N (...)`; the view pg_prepared_statements holds the text). Not for use behind a
+pooler that shares sessions between clients by transaction (PgBouncer's transaction mode):
+Kaigan's deployment has none.
 """
 
 import itertools
 import re
+
+from django.db import NotSupportedError
 
 # Statement texts per session; beyond this (filters and page sizes make new texts) statements
 # are sent as they are.
@@ -34,6 +37,15 @@ def _numbered(sql: str) -> str:
     return _PLACEHOLDER.sub(lambda m: f"${next(numbers)}" if m.group(1) == "s" else "%", sql)
 
 
+class _Session:
+    """What one database session has prepared: statement text -> name."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.names: dict[str, str] = {}
+        self.numbers = itertools.count(1)
+
+
 def execute_prepared(cursor, sql: str, params=()) -> None:
     """Execute `sql` (with psycopg2's placeholders) on `cursor`, a Django cursor, as a prepared
     statement of the cursor's database session; elsewhere than on PostgreSQL, as it is."""
@@ -43,20 +55,39 @@ def execute_prepared(cursor, sql: str, params=()) -> None:
         return
     raw = connection.connection
     session = connection.__dict__.get("_kaigan_prepared")
-    if session is None or session[0] is not raw:  # a new connection: nothing prepared yet
-        session = connection.__dict__["_kaigan_prepared"] = (raw, {})
-    names = session[1]
-    name = names.get(sql)
+    if session is None or session.raw is not raw:  # a new connection: nothing prepared yet
+        session = connection.__dict__["_kaigan_prepared"] = _Session(raw)
+    name = session.names.get(sql)
     if name is None:
-        if len(names) >= MAX_PREPARED:
+        if len(session.names) >= MAX_PREPARED:
             cursor.execute(sql, params)
             return
-        name = f"kaigan_{len(names) + 1}"
-        # Straight to psycopg2 (no parameters: it sends the text as it is), as setting up the
-        # session is: query counts see each execution, not this.
+        name = _prepare(connection, cursor, session, sql)
+    try:
+        _execute(cursor, name, params)
+    except NotSupportedError:
+        # "cached plan must not change result type": a migration changed the type of a column
+        # the statement returns, and PostgreSQL will not run it again. Forget it; outside a
+        # transaction prepare it again at once, inside one (now aborted) at the next call.
+        del session.names[sql]
+        if connection.in_atomic_block:
+            raise
         with connection.wrap_database_errors:
-            cursor.cursor.execute(f"PREPARE {name} AS {_numbered(sql)}")
-        names[sql] = name
+            cursor.cursor.execute(f"DEALLOCATE {name}")
+        _execute(cursor, _prepare(connection, cursor, session, sql), params)
+
+
+def _prepare(connection, cursor, session: _Session, sql: str) -> str:
+    name = f"kaigan_{next(session.numbers)}"
+    # Straight to psycopg2 (no parameters: it sends the text as it is), as setting up the
+    # session is: query counts see each execution, not this.
+    with connection.wrap_database_errors:
+        cursor.cursor.execute(f"PREPARE {name} AS {_numbered(sql)}")
+    session.names[sql] = name
+    return name
+
+
+def _execute(cursor, name: str, params) -> None:
     if params:
         cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
     else:

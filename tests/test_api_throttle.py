@@ -147,3 +147,9 @@ def test_parallel_requests_cannot_pass_the_limit_together(rates):
     throttle = UserRateThrottle()
     assert throttle.allow_request(request, view=None) is False
     assert 55 <= throttle.wait() <= 60
+
+
+@pytest.mark.django_db
+def test_a_rate_of_zero_shuts_the_scope(rates, api_client):
+    rates(anon="0/min")
+    _assert_throttled(api_client.get("/api/v1/tags/"))

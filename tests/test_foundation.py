@@ -201,7 +201,7 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
 
 
 @pytest.mark.parametrize(
-    ("env", "expected"), [({}, os.cpu_count() + 1), ({"WEB_CONCURRENCY": "2"}, 2)]
+    ("env", "expected"), [({}, len(os.sched_getaffinity(0)) + 1), ({"WEB_CONCURRENCY": "2"}, 2)]
 )
 def test_gunicorn_runs_a_worker_per_core_plus_one_unless_told(env, expected):
     """Dockerfile and docker-compose.yml start gunicorn without --workers: gunicorn.conf.py
@@ -218,3 +218,27 @@ def test_gunicorn_runs_a_worker_per_core_plus_one_unless_told(env, expected):
     workers = re.search(r"^workers\s*=\s*(\d+)$", printed, re.MULTILINE)
     assert int(workers.group(1)) == expected
     assert "--workers" not in (ROOT / "Dockerfile").read_text()
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"cpu.max": "200000 100000\n"}, 2),  # cgroup v2, docker run --cpus 2
+        ({"cpu.max": "150000 100000\n"}, 2),  # 1.5 CPUs: two workers' worth
+        ({"cpu.max": "max 100000\n"}, None),  # no quota: the affinity decides
+        ({"cpu/cpu.cfs_quota_us": "100000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 1),  # v1
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+        ({}, None),
+    ],
+)
+def test_gunicorn_counts_the_cpus_a_container_may_use(tmp_path, files, expected):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "gunicorn.conf.py")
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    affinity = len(os.sched_getaffinity(0))
+    assert conf.usable_cpus(tmp_path) == (affinity if expected is None else min(expected, affinity))

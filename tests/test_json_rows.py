@@ -234,3 +234,14 @@ def test_another_pms_brief_is_still_a_404(monkeypatch, pm):
     fast, slow = _both(monkeypatch, client, f"/api/v1/briefs/{brief.pk}/matches/")
     _same(fast, slow)
     assert fast.status_code == 404
+
+
+def test_indented_json_is_still_the_serializers(pm):
+    startup = factories.StartupFactory()
+    _briefs(startup, pm)
+    client = APIClient()
+    client.force_authenticate(startup.owner)
+    indented = client.get("/api/v1/briefs/", HTTP_ACCEPT="application/json; indent=4")
+    assert indented.status_code == 200
+    assert indented.content.startswith(b'{\n    "count": 6,')
+    assert indented.json() == client.get("/api/v1/briefs/").json()

@@ -2,7 +2,7 @@
 becomes of transactions and connections."""
 
 import pytest
-from django.db import connection, transaction
+from django.db import NotSupportedError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from kaigan import db
@@ -60,3 +60,36 @@ def test_beyond_the_cap_statements_are_sent_as_they_are(monkeypatch):
     with CaptureQueriesContext(connection) as queries:
         assert _run("SELECT %s::int - 1", (1,)) == (0,)
     assert queries[0]["sql"] == "SELECT 1::int - 1"
+
+
+@pytest.fixture
+def scratch_table(django_db_blocker):
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS kaigan_prepared_probe (n varchar(10))")
+        cursor.execute("DELETE FROM kaigan_prepared_probe")
+        cursor.execute("INSERT INTO kaigan_prepared_probe VALUES ('a')")
+    yield "SELECT n FROM kaigan_prepared_probe WHERE n <> %s"
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS kaigan_prepared_probe")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_column_that_changed_type_is_prepared_again(scratch_table):
+    """A migration that changes a returned column's type makes PostgreSQL refuse the prepared
+    statement ("cached plan must not change result type"): it is prepared again."""
+    assert _run(scratch_table, ("z",)) == ("a",)
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE kaigan_prepared_probe ALTER COLUMN n TYPE varchar(20)")
+    assert _run(scratch_table, ("z",)) == ("a",)  # outside a transaction: at once
+
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE kaigan_prepared_probe ALTER COLUMN n TYPE text")
+
+    def in_a_transaction():
+        with transaction.atomic():
+            _run(scratch_table, ("z",))
+
+    # Inside a transaction the refusal aborts it; the next call prepares the statement again.
+    with pytest.raises(NotSupportedError):
+        in_a_transaction()
+    assert _run(scratch_table, ("z",)) == ("a",)

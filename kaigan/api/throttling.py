@@ -80,7 +80,8 @@ class AtomicWindowMixin:
             return True
         if answer[0] == 1:
             return True
-        self.oldest = float(answer[1])
+        # No oldest request when the rate is 0 per period: then the wait is the whole period.
+        self.oldest = float(answer[1]) if len(answer) > 1 else self.now
         return self.throttle_failure()
 
     def wait(self):
