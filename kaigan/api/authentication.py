@@ -37,7 +37,7 @@ class _TokenQuery:
             fields = model._meta.concrete_fields
             columns += [f"{alias}.{quote(f.column)}" for f in fields]
             names = [f.attname for f in fields]
-            self.parts.append((model, start, start + len(fields), names))
+            self.parts.append((start, start + len(fields), names))
             start += len(fields)
         token_user = Token._meta.get_field("user").column
         startup_owner = Startup._meta.get_field("owner").column
@@ -70,7 +70,7 @@ class _TokenQuery:
             row = cursor.fetchone()
         if row is None:
             return None
-        (_, t0, t1, t_names), (_, u0, u1, u_names), (_, s0, s1, s_names) = self.parts
+        (t0, t1, t_names), (u0, u1, u_names), (s0, s1, s_names) = self.parts
         db = connection.alias
         token = Token.from_db(db, t_names, row[t0:t1])
         user = User.from_db(db, u_names, row[u0:u1])

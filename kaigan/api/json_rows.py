@@ -87,9 +87,6 @@ class JsonRows:
             self._count = self.queryset.count()
         return self._count
 
-    def __len__(self) -> int:
-        return self.count()
-
     def __getitem__(self, page: slice) -> JsonPage:
         try:
             # The ids in order, unsliced: the page is cut below with parameters, so that every
@@ -131,9 +128,12 @@ class JsonRows:
         return JsonPage(text or "[]", rows)
 
 
-def paginated_response(paginator) -> HttpResponse:
-    """The page that `paginator` (the API's PageNumberPagination) just paginated from a
-    JsonRows, as DRF's paginated response gives it: count, next, previous, results."""
+def page_response(view, queryset, render: str) -> HttpResponse:
+    """The requested page of `queryset` (filtered and ordered) rendered by `render`, paginated
+    by the view's paginator (the API's PageNumberPagination: its checks and refusals) and
+    answered as DRF's paginated response gives it: count, next, previous, results."""
+    view.paginate_queryset(JsonRows(queryset, render))
+    paginator = view.paginator
     head = json.dumps(
         {
             "count": paginator.page.paginator.count,

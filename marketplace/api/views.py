@@ -166,8 +166,7 @@ class BriefListApi(ListAPIView):
         chosen = selectors.brief_list_for(user=request.user).order_by(*self.list_order)
         if not json_rows.supported(request, chosen):
             return super().list(request, *args, **kwargs)
-        self.paginate_queryset(json_rows.JsonRows(self.filter_queryset(chosen), brief_rows()))
-        return json_rows.paginated_response(self.paginator)
+        return json_rows.page_response(self, self.filter_queryset(chosen), brief_rows())
 
     @extend_schema(
         summary="List briefs",
@@ -319,7 +318,6 @@ class BriefMatchListApi(GenericAPIView):
         matches = self.filter_queryset(matches)
         if json_rows.supported(self.request, matches):
             # Rendered by PostgreSQL (kaigan.api.json_rows).
-            self.paginate_queryset(json_rows.JsonRows(matches.select_related(None), match_rows()))
-            return json_rows.paginated_response(self.paginator)
+            return json_rows.page_response(self, matches.select_related(None), match_rows())
         page = self.paginate_queryset(matches)
         return self.get_paginated_response(MatchOutputSerializer(page, many=True).data)
