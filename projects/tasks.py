@@ -29,17 +29,18 @@ def rematch_run_task(self, job_id: int) -> str:
     return outcome
 
 
-@shared_task
+# The periodic tasks keep their summaries (the result backend, an hour): what each run did.
+@shared_task(ignore_result=False)
 def rematch_sweep_task() -> dict:
     return services.rematch_sweep()
 
 
-@shared_task
+@shared_task(ignore_result=False)
 def invitations_expire_task() -> int:
     return services.invitations_expire()
 
 
-@shared_task
+@shared_task(ignore_result=False)
 def pm_recount_task() -> dict:
     """Nightly: fix PM open-brief counters that drifted from their briefs (should be none)."""
     drift = services.pm_recount()

@@ -366,3 +366,21 @@ def test_sweep_task_runs_in_the_worker(worker_factory, pm, small_rounds):
         "dead": [],
         "briefs": [],
     }
+
+
+def test_only_periodic_tasks_keep_their_result_in_redis(worker_factory, pm, small_rounds):
+    """A posted brief's ranking leaves no result behind (nobody reads it); the sweep's summary
+    stays readable."""
+    from marketplace.tasks import propose_matches_task
+
+    _experts(3)
+    brief = factories.BriefFactory(pm=pm)
+    worker = worker_factory(**small_rounds)
+    ranked = propose_matches_task.delay(brief.pk)
+    swept = rematch_sweep_task.delay()
+    assert swept.get(timeout=20) == {"republished": [], "dead": [], "briefs": []}
+    wait_for(lambda: Match.objects.filter(brief=brief).count() == 2, what="the ranking")
+    worker.stop()  # every task it took has finished and stored what it stores
+    backend = celery_app.backend
+    assert backend.client.exists(backend.get_key_for_task(swept.id)) == 1
+    assert backend.client.exists(backend.get_key_for_task(ranked.id)) == 0

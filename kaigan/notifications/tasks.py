@@ -8,6 +8,6 @@ def notification_email_task(notification_id: int) -> bool:
     return notification_email_send(notification_id=notification_id)
 
 
-@shared_task
+@shared_task(ignore_result=False)  # periodic: its summary is kept
 def notification_email_sweep_task() -> int:
     return notification_email_sweep()

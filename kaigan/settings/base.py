@@ -152,6 +152,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = 3600
+# No task's result is read but the periodic ones' summaries (they say ignore_result=False):
+# storing every posted brief's ranking result cost a Redis write each, kept for an hour.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 # Nothing lost (RELIABILITY.md): acknowledge after the task ran, requeue when the worker dies,
 # take one message at a time, bound every wait on the broker.
