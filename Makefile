@@ -82,7 +82,7 @@ test: venv lint chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 messages: venv
-	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=staticfiles --no-obsolete
+	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=staticfiles --ignore=tests --no-obsolete
 	$(PY) manage.py compilemessages --ignore=.venv
 
 clean-venv:

@@ -88,7 +88,13 @@ def startup_update(*, startup_id: int, data: dict) -> Startup:
 
 
 def brief_url(brief: Brief) -> str:
+    """The startup's page of its brief."""
     return reverse("marketplace:brief_detail", args=[brief.pk])
+
+
+def brief_admin_url(brief: Brief) -> str:
+    """The brief's page in the admin, where its PM (or a superuser) works on it."""
+    return reverse("admin:marketplace_brief_change", args=[brief.pk])
 
 
 def brief_lock(*, brief_id: int) -> Brief:
@@ -118,14 +124,14 @@ def brief_transition(*, brief: Brief, to: str, actor=None, reason: str = "") -> 
     audience, kind = _NOTIFY_ON.get(to, (None, None))
     if audience == "pm":
         recipients = [brief.pm] if brief.pm_id else _superusers()
+        url = brief_admin_url(brief)
     elif audience == "startup":
         recipients = [brief.startup.owner]
+        url = brief_url(brief)
     else:
         recipients = []
     if recipients and kind:
-        notify(
-            recipients=recipients, kind=kind, params={"brief": brief.title}, url=brief_url(brief)
-        )
+        notify(recipients=recipients, kind=kind, params={"brief": brief.title}, url=url)
     return event
 
 
@@ -293,7 +299,7 @@ def brief_notify_assigned(*, brief: Brief) -> None:
         recipients=[brief.pm],
         kind="brief_assigned",
         params={"brief": brief.title},
-        url=reverse("admin:marketplace_brief_change", args=[brief.pk]),
+        url=brief_admin_url(brief),
     )
 
 
@@ -302,7 +308,7 @@ def brief_notify_unassigned(*, brief: Brief) -> None:
         recipients=_superusers(),
         kind="brief_unassigned",
         params={"brief": brief.title},
-        url=reverse("admin:marketplace_brief_change", args=[brief.pk]),
+        url=brief_admin_url(brief),
     )
 
 

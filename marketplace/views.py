@@ -84,6 +84,10 @@ def brief_detail_page_context(request, brief) -> dict:
 
 @login_required
 def brief_detail(request, pk):
+    if request.user.is_staff and request.user.role != User.Role.STARTUP:
+        # Project managers work on briefs in the admin (which decides what they may see): a
+        # startup's link, say in a forwarded mail or an older notification, takes them there.
+        return redirect("admin:marketplace_brief_change", pk)
     brief = _my_brief(request, pk)
     context = brief_detail_page_context(request, brief)
     context.update(brief_detail_context(request, brief))

@@ -288,7 +288,7 @@ def invitation_decline(*, match_id: int, user, reason: str = "") -> RematchJob:
         recipients=[brief.pm] if brief.pm_id else [],
         kind="invitation_declined",
         params={"brief": brief.title, "expert": match.expert.display_name},
-        url=reverse("admin:marketplace_brief_change", args=[brief.pk]),
+        url=marketplace_services.brief_admin_url(brief),
     )
     return job
 
@@ -327,7 +327,7 @@ def invitations_expire(*, now=None) -> int:
                 recipients=[brief.pm] if brief.pm_id else [],
                 kind="invitation_expired",
                 params={"brief": brief.title},
-                url=reverse("admin:marketplace_brief_change", args=[brief.pk]),
+                url=marketplace_services.brief_admin_url(brief),
             )
             expired += 1
     return expired
@@ -587,7 +587,7 @@ def rematch_bury(*, job_id: int, error: str = "") -> None:
             recipients=[brief.pm] if brief.pm_id else marketplace_services._superusers(),
             kind="rematch_dead",
             params={"brief": brief.title},
-            url=reverse("admin:marketplace_brief_change", args=[brief.pk]),
+            url=marketplace_services.brief_admin_url(brief),
         )
 
 

@@ -1,10 +1,24 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.db import transaction
 
 from kaigan.accounts import services
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    # Account mails speak as Kaigan, as the platform's own mails do, not as the host name the
+    # request came in on (templates/account/email/base_message.txt).
+    def format_email_subject(self, subject: str) -> str:
+        return f"[{settings.KAIGAN_SITE_NAME}] {subject}"
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        context = {
+            **context,
+            "site_name": settings.KAIGAN_SITE_NAME,
+            "site_url": settings.KAIGAN_SITE_URL,
+        }
+        super().send_mail(template_prefix, email, context)
+
     def save_user(self, request, user, form, commit=True):
         user.role = form.cleaned_data["role"]
         with transaction.atomic():

@@ -47,7 +47,10 @@ def notification_email_send(*, notification_id: int) -> bool:
     with translation.override(settings.LANGUAGE_CODE):
         text = notification.text
         subject = f"[{settings.KAIGAN_SITE_NAME}] {text}"[:180]
-        body = text + (f"\n\n{notification.url}" if notification.url else "")
+        # The mail is read away from the site: the page's full address.
+        body = text + (
+            f"\n\n{settings.KAIGAN_SITE_URL}{notification.url}" if notification.url else ""
+        )
     send_mail(subject, body, None, [notification.recipient.email])
     return True
 

@@ -361,6 +361,9 @@ KAIGAN_REMATCH_PENDING_GRACE_SECONDS = env.float(
     "KAIGAN_REMATCH_PENDING_GRACE_SECONDS", default=10.0
 )
 KAIGAN_SITE_NAME = _("Kaigan")
+# Where users reach the site: e-mails link to pages under it (a mail has no request to take the
+# host from).
+KAIGAN_SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 LOGGING = {
     "version": 1,

@@ -6,6 +6,10 @@ from .base import env, mailers_from_env
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+# Links in e-mails: SITE_URL, or https on the first allowed host.
+KAIGAN_SITE_URL = env.str(
+    "SITE_URL", default=f"https://{ALLOWED_HOSTS[0].lstrip('.')}" if ALLOWED_HOSTS else ""
+).rstrip("/")
 DATABASES = {**DATABASES}  # noqa: F405
 
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"

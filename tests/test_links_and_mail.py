@@ -1,0 +1,81 @@
+"""Where the platform's links lead, and how its mails read (found by a new-user review)."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import translation
+
+from experts.services import expert_refresh_rank_base
+from kaigan.notifications.models import Notification
+from kaigan.notifications.services import notification_email_send, notify
+from marketplace import services as marketplace_services
+from marketplace.matching import propose_matches
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_notification_a_pm_gets_about_a_brief_opens_it_in_the_admin(client, pm, startup):
+    for _ in range(3):
+        expert_refresh_rank_base(expert_id=factories.ExpertFactory().pk)
+    brief = factories.BriefFactory(startup=startup, pm=pm)
+    propose_matches(brief)  # proposals ready: the PM is told
+    marketplace_services.brief_cancel(brief_id=brief.pk, actor=startup.owner)  # and told again
+
+    notes = list(Notification.objects.filter(recipient=pm).order_by("pk"))
+    assert {n.kind for n in notes} == {"brief_proposals_ready", "brief_cancelled"}
+    client.force_login(pm)
+    admin_page = reverse("admin:marketplace_brief_change", args=[brief.pk])
+    for note in notes:
+        assert note.url == admin_page
+        assert client.get(note.url).status_code == 200
+
+
+def test_a_pm_following_a_startups_brief_link_lands_on_the_admin_page(client, pm):
+    brief = factories.BriefFactory(pm=pm)
+    client.force_login(pm)
+    response = client.get(reverse("marketplace:brief_detail", args=[brief.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:marketplace_brief_change", args=[brief.pk])
+
+
+def test_an_expert_still_cannot_open_a_startups_brief_page(client):
+    brief = factories.BriefFactory()
+    client.force_login(factories.ExpertFactory().user)
+    assert client.get(reverse("marketplace:brief_detail", args=[brief.pk])).status_code == 403
+
+
+def test_a_notification_mail_links_to_the_page_by_its_full_address(settings, startup):
+    settings.KAIGAN_SITE_URL = "https://kaigan.example.cn"
+    [note] = notify(
+        recipients=[startup.owner], kind="work_delivered", params={"brief": "新品发布"}, url="/b/1/"
+    )
+    mail.outbox.clear()
+    assert notification_email_send(notification_id=note.pk)
+    [message] = mail.outbox
+    assert "https://kaigan.example.cn/b/1/" in message.body.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("language", "subject_start", "greeting"),
+    [("zh-hans", "[开干] ", "开干"), ("en", "[Kaigan] ", "Kaigan")],
+)
+def test_account_mails_speak_as_kaigan_not_as_the_host(
+    client, settings, language, subject_start, greeting
+):
+    settings.KAIGAN_SITE_URL = "https://kaigan.example.cn"
+    factories.UserFactory(email="known@example.com")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    with translation.override(language):
+        client.post(reverse("account_reset_password"), {"email": "known@example.com"})
+    [message] = mail.outbox
+    assert message.subject.startswith(subject_start)
+    assert "testserver" not in message.subject
+    first_line = message.body.splitlines()[0]
+    assert greeting in first_line
+    assert "testserver" not in first_line
+    assert message.body.rstrip().endswith("https://kaigan.example.cn")
+    # The reset link itself still points where the request came from.
+    assert re.search(r"http://testserver/accounts/password/reset/key/\S+", message.body)
