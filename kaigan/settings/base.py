@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "kaigan.middleware.MethodNotAllowedPageMiddleware",
 ]
 
 ROOT_URLCONF = "kaigan.urls"
