@@ -1,8 +1,13 @@
 """Helpers shared by the browser forms."""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_noop
 
 from kaigan.errors import ApplicationError
+
+# Django 6.1's empty choice of every select (BLANK_CHOICE_LABEL); its own zh_Hans catalog has
+# no translation for it yet, ours does (locale/).
+gettext_noop("- Select an option -")
 
 
 def add_service_errors(form, exc: ValidationError | ApplicationError) -> None:

@@ -356,13 +356,14 @@ class BriefAdmin(PMScopedAdmin):
     def _back(self, brief):
         return HttpResponseRedirect(reverse("admin:marketplace_brief_change", args=[brief.pk]))
 
-    def _confirm(self, request, brief, *, title, form, button):
+    def _confirm(self, request, brief, *, title, form, button, note=""):
         context = {
             **self.admin_site.each_context(request),
             "title": title,
             "brief": brief,
             "form": form,
             "button": button,
+            "note": note,
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/kaigan/confirm.html", context)
@@ -403,6 +404,21 @@ class BriefAdmin(PMScopedAdmin):
             else:
                 self.message_user(request, _("The expert is approved and invited."))
                 return self._back(brief)
+        if not form.fields["expert"].queryset.exists():
+            # An empty list would leave the PM guessing: say who is left out, and why.
+            note = _(
+                "No expert can be picked: every available expert with the tag “%(tag)s” has "
+                "already been proposed for this brief (%(proposed)d in all). An expert is "
+                "proposed for a brief only once, so that a re-match always brings someone new, "
+                "and paused experts are not listed. Experts who claim this tag or become "
+                "available will appear here."
+            ) % {
+                "tag": brief.tag,
+                "proposed": Expert.objects.filter(matches__brief=brief).distinct().count(),
+            }
+            return self._confirm(
+                request, brief, title=_("Pick an expert by hand"), form=None, button="", note=note
+            )
         return self._confirm(
             request, brief, title=_("Pick an expert by hand"), form=form, button=_("Approve")
         )
@@ -617,7 +633,10 @@ class MatchAdmin(PMScopedAdmin):
                 )
             else:
                 self.message_user(
-                    request, f"{match.expert} / {match.brief}: {_('done')}", messages.SUCCESS
+                    request,
+                    _("%(expert)s / %(brief)s: done")
+                    % {"expert": match.expert, "brief": match.brief},
+                    messages.SUCCESS,
                 )
 
 

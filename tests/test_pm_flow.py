@@ -173,6 +173,35 @@ def test_rerun_and_pick_by_hand_when_the_brief_needs_attention(client, pm):
 
 
 @pytest.mark.django_db
+def test_pick_by_hand_says_why_no_expert_is_left(client, pm):
+    brief = _proposed_brief(pm, experts=2)  # both copywriters proposed already
+    factories.ExpertFactory(availability="paused")  # paused: not listed either
+    client.force_login(pm)
+    response = client.get(reverse("admin:marketplace_brief_pick", args=[brief.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "没有可指定的专家" in page
+    assert "（共 2 位）" in page
+    assert 'class="default"' not in page  # nothing to approve: no button that would fail
+
+
+@pytest.mark.django_db
+def test_the_admins_messages_and_empty_choices_are_in_chinese(client, pm):
+    brief = _proposed_brief(pm, experts=1)
+    client.force_login(pm)
+    response = client.post(
+        reverse("admin:marketplace_match_changelist"),
+        {"action": "approve_selected", "_selected_action": [_first(brief).pk]},
+        follow=True,
+    )
+    [message] = [str(m) for m in response.context["messages"]]
+    assert message.endswith("：已完成")
+    changelist = client.get(reverse("admin:marketplace_match_changelist")).content.decode()
+    assert "- 请选择 -" in changelist
+    assert "Select an option" not in changelist
+
+
+@pytest.mark.django_db
 def test_pm_dashboard(client, pm):
     factories.BriefFactory(pm=pm, status=S.NEEDS_ATTENTION, title="等得最久")
     factories.BriefFactory(pm=factories.ProjectManagerFactory().user, title="别人的")
