@@ -19,7 +19,7 @@ PO = MESSAGES / "django.po"
 MO = MESSAGES / "django.mo"
 
 HEADLINE_EN = "Brand communication for startups, without an agency's margin."
-HEADLINE_ZH = "创业公司的品牌传播,没有中间商赚差价。"
+HEADLINE_ZH = "创业公司的品牌传播，没有中间商赚差价。"
 PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]|%%")
 
 
@@ -280,13 +280,13 @@ def test_switcher_refuses_an_unknown_language(client):
 @pytest.mark.django_db
 def test_login_page_follows_the_chosen_language(client):
     login = reverse("account_login")
-    assert "忘记密码?" in client.get(login).content.decode()
+    assert "忘记密码？" in client.get(login).content.decode()
 
     client.post(reverse("set_language"), {"language": "en", "next": login})
 
     html = client.get(login).content.decode()
     assert "Forgot your password?" in html
-    assert "忘记密码?" not in html
+    assert "忘记密码？" not in html
 
 
 # --- (d) the switcher is on the pages ----------------------------------------------------------
