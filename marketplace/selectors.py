@@ -121,11 +121,12 @@ def brief_with_timeline(*, brief_id: int, user):
 
 
 def quotes_for_brief(brief: Brief) -> dict:
-    """The live match's current quote (offered or agreed) and any change waiting for an answer."""
+    """The current quote (offered or agreed) of the live match, or of the match that completed
+    the brief, and any change waiting for an answer."""
     rows = list(
         Quote.objects.filter(
             brief=brief,
-            match__status__in=Match.LIVE_STATUSES,
+            match__status__in=(*Match.LIVE_STATUSES, Match.Status.COMPLETED),
             status__in=[Quote.Status.OFFERED, Quote.Status.AGREED, Quote.Status.PROPOSED],
         ).select_related("proposed_by")
     )

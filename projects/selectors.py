@@ -1,4 +1,4 @@
-"""Reads for the PM dashboard."""
+"""Reads for the PM dashboard and the brief page."""
 
 from django.db.models import Avg, Count, Q
 
@@ -51,3 +51,12 @@ def pm_dashboard(*, briefs) -> dict:
         "dead_jobs": dead_jobs,
         "fees_by_month": fee_totals_by_month(briefs=briefs),
     }
+
+
+def match_rating(*, match):
+    """The rating (and review) the startup gave when it accepted the match's work, if any."""
+    return (
+        Feedback.objects.filter(match=match, kind=Feedback.Kind.RATING)
+        .only("rating", "comment")
+        .first()
+    )

@@ -14,7 +14,7 @@ from marketplace import services as marketplace_services
 from marketplace.access import access_brief
 from marketplace.models import Brief, Match, Quote
 from marketplace.selectors import brief_matches_for, quotes_for_brief
-from projects import services
+from projects import selectors, services
 from projects.forms import AcceptForm, DeclineForm, DissatisfactionForm, QuoteChangeForm
 
 
@@ -31,10 +31,19 @@ def brief_detail_context(request, brief, *, accept_form=None, dissatisfaction_fo
         # Every viewer's list holds the approved and accepted matches, in (round, rank) order:
         # the live one (at most one, a constraint) is read from it, not queried again.
         "live_match": next((m for m in matches if m.status in Match.LIVE_STATUSES), None),
+        **_completed(brief, matches),
         "accept_form": accept_form or (AcceptForm() if status == Brief.Status.DELIVERED else None),
         "dissatisfaction_form": dissatisfaction_form
         or (DissatisfactionForm() if status in services.DISSATISFACTION_FROM else None),
     }
+
+
+def _completed(brief, matches) -> dict:
+    """Who did the work of a completed brief, and the rating the startup gave."""
+    done = next((m for m in matches if m.status == Match.Status.COMPLETED), None)
+    if done is None:
+        return {"done_match": None, "rating": None}
+    return {"done_match": done, "rating": selectors.match_rating(match=done)}
 
 
 def _brief_page_again(request, brief, **forms):

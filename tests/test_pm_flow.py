@@ -469,3 +469,23 @@ def test_startup_accepts_and_rates_in_the_browser(client, pm):
     client.post(reverse("projects:brief_accept", args=[brief.pk]), {"rating": 4, "review": "好"})
     brief.refresh_from_db()
     assert brief.status == S.COMPLETED
+
+    # The completed brief still says who did the work, for what price, and the rating given.
+    page = client.get(reverse("marketplace:brief_detail", args=[brief.pk])).content.decode()
+    assert "<h2>工作已完成</h2>" in page
+    assert f"<dt>完成者</dt><dd>{match.expert.display_name}" in page
+    assert "你的评分：4 / 5" in page
+    assert "<h3>最终价格</h3>" in page
+    assert 'class="price-lines quote"' in page
+
+
+@pytest.mark.django_db
+def test_the_startup_sees_plain_signals_not_a_prior_as_a_rating(client, pm):
+    brief, match = _invited(pm)
+    services.invitation_accept(match_id=match.pk, user=match.expert.user)
+    client.force_login(brief.startup.owner)
+    page = client.get(reverse("marketplace:brief_detail", args=[brief.pk])).content.decode()
+    assert match.expert.rating_count == 0
+    assert "<dt>评分</dt><dd>暂无评分</dd>" in page  # not the ranking's prior of ~3.8
+    assert "贝叶斯" not in page
+    assert "匹配得分" not in page
