@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from experts.selectors import tag_list
 from kaigan.accounts.models import User
-from kaigan.errors import ApplicationError
+from kaigan.errors import ApplicationError, Conflict
 from kaigan.forms import add_service_errors
 from marketplace import selectors, services
 from marketplace.access import access_brief
@@ -101,6 +101,7 @@ def brief_edit(request, pk):
         messages.error(request, _("This brief can no longer be edited."))
         return redirect("marketplace:brief_detail", pk=brief.pk)
     form = BriefForm(request.POST or None, initial=BriefForm.initial_for(brief))
+    newer = None
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
         try:
@@ -110,6 +111,8 @@ def brief_edit(request, pk):
                 data=data,
                 version=form.cleaned_data.get("version"),
             )
+        except Conflict:
+            form, newer = _edit_after_conflict(request, brief.pk)
         except (ValidationError, ApplicationError) as exc:
             add_service_errors(form, exc)
         else:
@@ -123,8 +126,35 @@ def brief_edit(request, pk):
             "brief": brief,
             "tags": tag_list(),
             "campaigns": brief.startup.campaigns.all(),
+            "newer": newer,
         },
     )
+
+
+def _edit_after_conflict(request, pk):
+    """The brief changed since the form was opened (another tab, another person): keep what
+    the user typed, show what is saved now where it differs, and let a second save replace
+    it knowingly (the form now carries the saved version)."""
+    brief = access_brief(request.user, pk)
+    saved = BriefForm.initial_for(brief)
+    data = request.POST.copy()
+    data["version"] = saved["version"]
+    again = BriefForm(data, initial=saved)
+    again.is_valid()
+    again.add_error(
+        None,
+        _(
+            "This brief was changed since you opened it. Your edits are kept below; what is "
+            "saved now is listed above them. Save again to replace it with yours."
+        ),
+    )
+    shown = {**saved, "tag": brief.tag.display_name}
+    newer = [
+        (again[name].label, shown[name])
+        for name in BriefForm.base_fields
+        if name != "version" and str(saved[name]).strip() != str(again[name].value() or "").strip()
+    ]
+    return again, newer
 
 
 @login_required

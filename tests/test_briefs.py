@@ -10,6 +10,7 @@ from django.utils import timezone
 from kaigan.errors import InvalidTransition
 from kaigan.notifications.models import Notification
 from marketplace import services
+from marketplace.forms import BriefForm
 from marketplace.models import Brief, BriefEvent, Campaign
 from projects.services import brief_submit
 from tests import factories
@@ -262,13 +263,31 @@ def test_edit_with_a_stale_version_keeps_the_other_change(client, startup):
     brief = factories.BriefFactory(startup=startup, status=S.OPEN, title="原标题")
     services.brief_update(brief_id=brief.pk, actor=startup.owner, data={"title": "别人改的"})
     client.force_login(startup.owner)
+    opened = {**BriefForm.initial_for(brief), "version": 1}  # the form as it was opened
     response = client.post(
-        reverse("marketplace:brief_edit", args=[brief.pk]), _form(title="我的", version=1)
+        reverse("marketplace:brief_edit", args=[brief.pk]), {**opened, "title": "我的"}
     )
     assert response.status_code == 200
     assert response.context["form"].errors
     brief.refresh_from_db()
     assert brief.title == "别人改的"
+
+    # The page says what happened, keeps what the user typed and shows what is saved now ...
+    page = response.content.decode()
+    assert "在你打开后被修改过" in page
+    assert 'value="我的"' in page
+    assert "<dt>标题</dt><dd>别人改的</dd>" in page
+    assert ("标题", "别人改的") in response.context["newer"]
+    assert [label for label, _ in response.context["newer"]] == ["标题"]  # only what differs
+    # ... and a second save, made knowingly, goes through: nothing typed was lost.
+    form = response.context["form"]
+    again = client.post(
+        reverse("marketplace:brief_edit", args=[brief.pk]),
+        {**opened, "title": "我的", "version": form["version"].value()},
+    )
+    assert again.status_code == 302
+    brief.refresh_from_db()
+    assert brief.title == "我的"
 
 
 def test_a_brief_in_progress_cannot_be_edited_or_cancelled(client, startup):
