@@ -68,6 +68,11 @@ class BriefForm(forms.Form):
 
 class CancelForm(forms.Form):
     reason = forms.CharField(label=_("Why (optional)"), max_length=500, required=False)
+    # The site has no script for a "are you sure?" box: the form asks it.
+    confirm = forms.BooleanField(
+        label=_("Yes, cancel this brief. A cancelled brief cannot be reopened."),
+        error_messages={"required": _("Tick the box to confirm the cancellation.")},
+    )
 
 
 class StartupProfileForm(forms.ModelForm):

@@ -73,11 +73,11 @@ def brief_create(request):
     )
 
 
-def brief_detail_page_context(request, brief) -> dict:
+def brief_detail_page_context(request, brief, *, cancel_form=None) -> dict:
     return {
         "brief": brief,
         "timeline": selectors.brief_timeline(brief),
-        "cancel_form": CancelForm(),
+        "cancel_form": cancel_form or CancelForm(),
         "cancellable": brief.status in services.CANCELLABLE,
     }
 
@@ -162,17 +162,18 @@ def _edit_after_conflict(request, pk):
 def brief_cancel(request, pk):
     brief = _my_brief(request, pk)
     form = CancelForm(request.POST)
-    if form.is_valid():
-        try:
-            services.brief_cancel(
-                brief_id=brief.pk, actor=request.user, reason=form.cleaned_data["reason"]
-            )
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("The brief is cancelled."))
+    if not form.is_valid():  # the page again, with what was typed and why it was refused
+        context = brief_detail_page_context(request, brief, cancel_form=form)
+        context.update(brief_detail_context(request, brief))
+        return render(request, "marketplace/brief_detail.html", context, status=400)
+    try:
+        services.brief_cancel(
+            brief_id=brief.pk, actor=request.user, reason=form.cleaned_data["reason"]
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
     else:
-        messages.error(request, _("The reason is too long."))
+        messages.success(request, _("The brief is cancelled."))
     return redirect("marketplace:brief_detail", pk=brief.pk)
 
 

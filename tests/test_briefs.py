@@ -242,7 +242,8 @@ def test_another_startups_brief_is_a_404_on_every_page(client, startup, other_st
     client.force_login(startup.owner)
     for name in ("brief_detail", "brief_edit"):
         assert client.get(reverse(f"marketplace:{name}", args=[brief.pk])).status_code == 404
-    assert client.post(reverse("marketplace:brief_cancel", args=[brief.pk])).status_code == 404
+    cancel = client.post(reverse("marketplace:brief_cancel", args=[brief.pk]), {"confirm": "on"})
+    assert cancel.status_code == 404
     assert Brief.objects.get(pk=brief.pk).status == S.OPEN
 
 
@@ -295,7 +296,7 @@ def test_a_brief_in_progress_cannot_be_edited_or_cancelled(client, startup):
     client.force_login(startup.owner)
     edit = client.post(reverse("marketplace:brief_edit", args=[brief.pk]), _form(title="改"))
     assert edit.status_code == 302
-    cancel = client.post(reverse("marketplace:brief_cancel", args=[brief.pk]))
+    cancel = client.post(reverse("marketplace:brief_cancel", args=[brief.pk]), {"confirm": "on"})
     assert cancel.status_code == 302
     brief.refresh_from_db()
     assert (brief.title, brief.status) == ("进行中", S.IN_PROGRESS)
@@ -305,13 +306,30 @@ def test_cancel_withdraws_open_proposals_and_records_the_reason(client, startup,
     brief = factories.BriefFactory(startup=startup, pm=pm, status=S.AWAITING_APPROVAL)
     match = factories.MatchFactory(brief=brief)
     client.force_login(startup.owner)
-    client.post(reverse("marketplace:brief_cancel", args=[brief.pk]), {"reason": "预算取消"})
+    url = reverse("marketplace:brief_cancel", args=[brief.pk])
+    client.post(url, {"reason": "预算取消", "confirm": "on"})
     brief.refresh_from_db()
     match.refresh_from_db()
     assert brief.status == S.CANCELLED
     assert match.status == "withdrawn"
     assert BriefEvent.objects.get(brief=brief, to_status=S.CANCELLED).reason == "预算取消"
     assert Notification.objects.filter(recipient=pm, kind="brief_cancelled").exists()
+
+
+def test_cancelling_asks_for_a_confirmation_and_keeps_the_reason(client, startup):
+    brief = factories.BriefFactory(startup=startup, status=S.OPEN)
+    client.force_login(startup.owner)
+    url = reverse("marketplace:brief_cancel", args=[brief.pk])
+    response = client.post(url, {"reason": "预算被砍了"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "请勾选确认取消" in page
+    assert "预算被砍了" in page  # what was typed is still there
+    too_long = client.post(url, {"reason": "很" * 501, "confirm": "on"})
+    assert too_long.status_code == 400
+    assert "很" * 501 in too_long.content.decode()
+    brief.refresh_from_db()
+    assert brief.status == S.OPEN
 
 
 def test_startup_profile_is_editable(client, startup):
