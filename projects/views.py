@@ -119,7 +119,10 @@ def invitation_accept(request, pk):
 @require_POST
 def invitation_decline(request, pk):
     form = DeclineForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    if not form.is_valid():  # refused, not declined without the reason
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect("experts:dashboard")
+    reason = form.cleaned_data["reason"]
     return _expert_action(
         request,
         lambda: services.invitation_decline(match_id=pk, user=request.user, reason=reason),

@@ -456,6 +456,20 @@ def test_expert_dashboard_accept_and_deliver_buttons(client, pm):
 
 
 @pytest.mark.django_db
+def test_a_decline_with_a_reason_too_long_is_refused_not_declined_without_it(client, pm):
+    brief, match = _invited(pm)
+    client.force_login(match.expert.user)
+    url = reverse("projects:invitation_decline", args=[match.pk])
+    response = client.post(url, {"reason": "不" * 501}, follow=True)
+    assert any("500" in str(m) for m in response.context["messages"])
+    match.refresh_from_db()
+    assert match.status == M.APPROVED  # still the expert's to answer
+    client.post(url, {"reason": "档期冲突"})
+    match.refresh_from_db()
+    assert (match.status, match.decision_reason) == (M.DECLINED, "档期冲突")
+
+
+@pytest.mark.django_db
 def test_startup_accepts_and_rates_in_the_browser(client, pm):
     brief, match = _invited(pm)
     services.invitation_accept(match_id=match.pk, user=match.expert.user)
