@@ -92,7 +92,7 @@ def expert_work_for(*, expert) -> dict:
             Q(status=Match.Status.APPROVED)
             | Q(status__in=[Match.Status.ACCEPTED, Match.Status.COMPLETED])
         )
-        .select_related("brief__tag", "brief__startup")
+        .select_related("brief__tag", "brief__startup", "brief__pm")
         .prefetch_related(
             Prefetch(
                 "quotes",

@@ -636,6 +636,15 @@ def _quote_parties(brief: Brief, match: Match) -> set[int]:
     return {brief.startup.owner_id, match.expert.user_id}
 
 
+def _quote_notify(*, brief: Brief, recipient_id: int, kind: str) -> None:
+    """Tell one side of the engagement about a quote change, with a link to where it answers."""
+    if recipient_id == brief.startup.owner_id:
+        url = brief_url(brief)
+    else:
+        url = reverse("experts:dashboard")
+    notify(recipients=[User(pk=recipient_id)], kind=kind, params={"brief": brief.title}, url=url)
+
+
 @transaction.atomic
 def quote_propose_change(*, brief_id: int, user, scope_days=None, fixed_price=None) -> Quote:
     """A party to the engagement proposes a new scope; the other side must agree."""
@@ -645,21 +654,24 @@ def quote_propose_change(*, brief_id: int, user, scope_days=None, fixed_price=No
         raise NotAllowed(_("Only the startup and the working expert can change this quote."))
     if brief.status not in (S.IN_PROGRESS, S.DELIVERED):
         raise InvalidTransition(_("A quote changes only while the work is under way."))
-    current = Quote.objects.filter(match=match, status=Quote.Status.AGREED).first()
-    if current is None:
+    statuses = dict(Quote.objects.filter(match=match).values_list("version", "status"))
+    if Quote.Status.AGREED not in statuses.values():
         raise InvalidTransition(_("There is no agreed quote to change."))
-    if Quote.objects.filter(match=match, status=Quote.Status.PROPOSED).exists():
+    if Quote.Status.PROPOSED in statuses.values():
         raise Conflict(_("A change is already waiting for an answer."))
     quote = _priced(
         brief,
         match,
         scope_days=scope_days,
         fixed_price=fixed_price,
-        version=current.version + 1,
+        # After the latest version, rejected ones included (a version number is never reused).
+        version=max(statuses) + 1,
         status=Quote.Status.PROPOSED,
         user=user,
     )
     quote.save()
+    (other,) = _quote_parties(brief, match) - {user.pk}
+    _quote_notify(brief=brief, recipient_id=other, kind="quote_change_proposed")
     return quote
 
 
@@ -687,4 +699,9 @@ def quote_answer_change(*, quote_id: int, user, agree: bool) -> Quote:
     else:
         quote.status = Quote.Status.REJECTED
     quote.save(update_fields=["status", "agreed_at"])
+    _quote_notify(
+        brief=brief,
+        recipient_id=quote.proposed_by_id,
+        kind="quote_change_agreed" if agree else "quote_change_rejected",
+    )
     return quote

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from experts.services import expert_refresh_rank_base
 from kaigan.errors import ApplicationError, NotAllowed
+from kaigan.notifications.models import Notification
 from marketplace import pricing
 from marketplace import services as marketplace_services
 from marketplace.matching import propose_matches
@@ -272,6 +273,49 @@ def test_a_rejected_change_leaves_the_agreed_quote(pm):
     )
     statuses = dict(Quote.objects.filter(match=match).values_list("version", "status"))
     assert statuses == {1: Q.AGREED, 2: Q.REJECTED}
+
+
+@pytest.mark.django_db
+def test_each_side_is_told_of_a_change_and_of_its_answer(client, pm):
+    brief, match = _approved(pm)
+    services.invitation_accept(match_id=match.pk, user=match.expert.user)
+    owner, expert_user = brief.startup.owner, match.expert.user
+
+    # The expert proposes from the workbench; the startup is told, with a link to its brief.
+    client.force_login(expert_user)
+    page = client.get(reverse("experts:dashboard")).content.decode()
+    assert f'id="scope-days-{match.pk}"' in page
+    client.post(reverse("projects:quote_change", args=[brief.pk]), {"scope_days": "6"})
+    told = Notification.objects.get(recipient=owner, kind="quote_change_proposed")
+    assert told.url == reverse("marketplace:brief_detail", args=[brief.pk])
+    assert brief.title in told.text
+
+    client.force_login(owner)
+    page = client.get(told.url).content.decode()
+    assert "· 由专家提出" in page
+    change = Quote.objects.get(match=match, status=Q.PROPOSED)
+    client.post(reverse("projects:quote_answer", args=[change.pk]), {"answer": "reject"})
+    answered = Notification.objects.get(recipient=expert_user, kind="quote_change_rejected")
+    assert answered.url == reverse("experts:dashboard")
+
+    # The startup proposes; the expert is told and agrees; the startup hears it.
+    marketplace_services.quote_propose_change(brief_id=brief.pk, user=owner, fixed_price=9000)
+    assert Notification.objects.filter(recipient=expert_user, kind="quote_change_proposed").exists()
+    change = Quote.objects.get(match=match, status=Q.PROPOSED)
+    marketplace_services.quote_answer_change(quote_id=change.pk, user=expert_user, agree=True)
+    assert Notification.objects.filter(recipient=owner, kind="quote_change_agreed").exists()
+
+
+@pytest.mark.django_db
+def test_the_expert_sees_the_brief_they_work_on(client, pm):
+    brief, match = _approved(pm)
+    services.invitation_accept(match_id=match.pk, user=match.expert.user)
+    client.force_login(match.expert.user)
+    page = client.get(reverse("experts:dashboard")).content.decode()
+    engagements = page[page.index("<h2>我的项目</h2>") :]
+    assert brief.description in engagements
+    assert brief.startup.company_name in engagements
+    assert f"mailto:{pm.email}" in engagements
 
 
 @pytest.mark.django_db

@@ -31,8 +31,8 @@ WRITES = [
     ("POST", "briefs/{brief}/accept/", "delivered", "owner", 200, 21),
     ("POST", "briefs/{brief}/dissatisfaction/", "working", "owner", 202, 27),
     ("POST", "briefs/{brief}/quote/change/", "working", "owner", 201, 11),
-    ("POST", "quotes/{quote}/agree/", "quote", "exp", 200, 11),
-    ("POST", "quotes/{quote}/reject/", "quote", "exp", 200, 10),
+    ("POST", "quotes/{quote}/agree/", "quote", "exp", 200, 12),  # + the notice
+    ("POST", "quotes/{quote}/reject/", "quote", "exp", 200, 11),  # + the notice
     ("POST", "notifications/read/", "open", "owner", 200, 3),
     ("PATCH", "experts/me/", "open", "exp", 200, 9),
     ("PUT", "experts/me/tag/", "open", "exp", 200, 11),

@@ -18,6 +18,11 @@ MESSAGES = {
     "rematch_started": _("The startup is not satisfied with “%(brief)s”; re-matching started."),
     "engagement_replaced": _("The startup asked for another expert on “%(brief)s”."),
     "rematch_dead": _("Re-matching for “%(brief)s” failed repeatedly; please act on it."),
+    "quote_change_proposed": _(
+        "A change to the quote of “%(brief)s” is proposed. Please agree or reject it."
+    ),
+    "quote_change_agreed": _("Your change to the quote of “%(brief)s” is agreed."),
+    "quote_change_rejected": _("Your change to the quote of “%(brief)s” was rejected."),
 }
 
 
