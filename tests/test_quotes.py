@@ -273,6 +273,12 @@ def test_a_rejected_change_leaves_the_agreed_quote(pm):
     )
     statuses = dict(Quote.objects.filter(match=match).values_list("version", "status"))
     assert statuses == {1: Q.AGREED, 2: Q.REJECTED}
+    # A new proposal after the rejected one takes the next number (it was a 500: version 2 again).
+    again = client_for(brief.startup.owner).post(
+        f"/api/v1/briefs/{brief.pk}/quote/change/", {"fixed_price": 6000}
+    )
+    assert again.status_code == 201
+    assert again.json()["version"] == 3
 
 
 @pytest.mark.django_db
