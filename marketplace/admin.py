@@ -68,10 +68,14 @@ class CampaignAdmin(NoDeleteAdmin):
 class BriefEventInline(admin.TabularInline):
     model = BriefEvent
     extra = 0
-    fields = ["created_at", "from_status", "to_status", "actor", "reason"]
+    fields = ["created_at", "from_status", "to_status", "actor", "reason_shown"]
     readonly_fields = fields
     can_delete = False
     verbose_name_plural = gettext_lazy("audit history")
+
+    @admin.display(description=gettext_lazy("reason"))
+    def reason_shown(self, event):
+        return event.reason_text
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -194,6 +194,12 @@ class BriefEvent(models.Model):
     )
     to_status = models.CharField(_("to"), max_length=20, choices=Brief.Status.choices)
     reason = models.CharField(_("reason"), max_length=500, blank=True)
+    # A reason the platform gave, written out in the reader's language (marketplace.reasons).
+    # Database defaults too: the bench seed writes events by COPY without these columns.
+    reason_key = models.CharField(_("reason key"), max_length=40, blank=True, db_default="")
+    reason_params = models.JSONField(
+        _("reason parameters"), default=dict, db_default={}, blank=True
+    )
     created_at = models.DateTimeField(_("when"), auto_now_add=True)
 
     class Meta:
@@ -204,6 +210,15 @@ class BriefEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_from_status_display() or '—'} → {self.get_to_status_display()}"
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the reader's language when the platform gave it; else as typed."""
+        if self.reason_key:
+            from marketplace.reasons import render
+
+            return render(self.reason_key, self.reason_params)
+        return self.reason
 
 
 class Match(models.Model):

@@ -17,6 +17,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from experts.models import Tag
 from kaigan.accounts.models import User
@@ -33,6 +34,7 @@ from marketplace.models import (
     Quote,
     Startup,
 )
+from marketplace.reasons import Reason, site_text
 
 S = Brief.Status
 
@@ -102,8 +104,11 @@ def brief_lock(*, brief_id: int) -> Brief:
     return Brief.objects.select_for_update().get(pk=brief_id)
 
 
-def brief_transition(*, brief: Brief, to: str, actor=None, reason: str = "") -> BriefEvent:
-    """Move the brief to `to` if the lifecycle allows it. The caller holds the brief lock."""
+def brief_transition(*, brief: Brief, to: str, actor=None, reason: str | Reason = "") -> BriefEvent:
+    """Move the brief to `to` if the lifecycle allows it. The caller holds the brief lock.
+
+    `reason` is what a person typed, or the platform's `Reason` (kept as a key, written out in
+    each reader's language)."""
     current = brief.status
     if to not in TRANSITIONS[current]:
         raise InvalidTransition(
@@ -114,12 +119,18 @@ def brief_transition(*, brief: Brief, to: str, actor=None, reason: str = "") -> 
     brief.status = to
     brief.status_changed_at = now
     brief.save(update_fields=["status", "status_changed_at", "updated_at"])
+    if isinstance(reason, Reason):
+        key, params, reason = reason.key, reason.params, reason.in_site_language()
+    else:
+        key, params = "", {}
     event = BriefEvent.objects.create(
         brief=brief,
         actor=actor if actor is not None and actor.is_authenticated else None,
         from_status=current,
         to_status=to,
         reason=reason[:500],
+        reason_key=key,
+        reason_params=params,
     )
     audience, kind = _NOTIFY_ON.get(to, (None, None))
     if audience == "pm":
@@ -446,7 +457,7 @@ def match_approve(
     brief.matches.filter(status=Match.Status.PROPOSED).exclude(pk=match.pk).update(
         status=Match.Status.WITHDRAWN,
         decided_at=now,
-        decision_reason=_("Another expert was approved."),
+        decision_reason=site_text(gettext_lazy("Another expert was approved.")),
     )
     expert_adjust_counters(expert_id=expert.pk, pending_invitations=1)
     brief_transition(brief=brief, to=S.AWAITING_EXPERT, actor=actor, reason=match.pm_note)
@@ -481,7 +492,7 @@ def match_reject(*, match_id: int, actor, reason: str = "") -> Match:
             brief=brief,
             to=S.NEEDS_ATTENTION,
             actor=actor,
-            reason=_("All proposals were rejected."),
+            reason=Reason("proposals_rejected"),
         )
     return match
 
@@ -495,7 +506,7 @@ def brief_rerun_matching(*, brief_id: int, actor) -> list[Match]:
     _check_pm(brief, actor)
     if brief.status != S.NEEDS_ATTENTION:
         raise InvalidTransition(_("Matching is re-run only for a brief that needs attention."))
-    return propose_round(brief=brief, actor=actor, reason=_("Matching re-run by the PM."))
+    return propose_round(brief=brief, actor=actor, reason=Reason("rerun_by_pm"))
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from experts import services as expert_services
 from experts.models import Expert
@@ -20,6 +21,7 @@ from kaigan.errors import Conflict, InvalidTransition
 from kaigan.notifications.services import notify
 from marketplace import services as marketplace_services
 from marketplace.models import Brief, Match, Startup
+from marketplace.reasons import Reason, site_text
 from marketplace.selectors import live_match
 from projects.models import Feedback, Project, ProjectManager, RematchJob
 
@@ -282,7 +284,7 @@ def invitation_decline(*, match_id: int, user, reason: str = "") -> RematchJob:
     _end_invitation(match, status=M.DECLINED, reason=reason)
     # The job first: its message is published after commit ahead of the PM's e-mail.
     job = rematch_start(
-        brief=brief, cause=RematchJob.Cause.DECLINE, actor=user, reason=reason or _("Declined.")
+        brief=brief, cause=RematchJob.Cause.DECLINE, actor=user, reason=reason or Reason("declined")
     )
     notify(
         recipients=[brief.pm] if brief.pm_id else [],
@@ -315,13 +317,14 @@ def invitations_expire(*, now=None) -> int:
             match = Match.objects.select_related("expert").get(pk=match_id)
             if match.status != M.APPROVED or match.expires_at > now:
                 continue  # answered meanwhile
-            _end_invitation(match, status=M.EXPIRED, reason="no answer in time")
+            no_answer = site_text(gettext_lazy("No answer in time."))
+            _end_invitation(match, status=M.EXPIRED, reason=no_answer)
             # The job first: its message is published after commit ahead of the PM's e-mail.
             rematch_start(
                 brief=brief,
                 cause=RematchJob.Cause.EXPIRY,
                 actor=None,
-                reason=_("The invitation expired without an answer."),
+                reason=Reason("invitation_expired"),
             )
             notify(
                 recipients=[brief.pm] if brief.pm_id else [],
@@ -422,7 +425,7 @@ def dissatisfaction_submit(*, brief_id: int, user, reason: str, comment: str = "
         was = match.status
         match.status = M.REPLACED
         match.decided_at = timezone.now()
-        match.decision_reason = reason
+        match.decision_reason = site_text(Feedback.Reason(reason).label)
         match.save(update_fields=["status", "decided_at", "decision_reason"])
         if was == M.ACCEPTED:
             Project.objects.filter(match=match).update(
@@ -442,7 +445,7 @@ def dissatisfaction_submit(*, brief_id: int, user, reason: str, comment: str = "
         brief=brief,
         cause=RematchJob.Cause.DISSATISFACTION,
         actor=user,
-        reason=Feedback.Reason(reason).label,
+        reason=Reason("feedback", code=reason),
     )
     if match is not None:
         notify(
@@ -454,7 +457,7 @@ def dissatisfaction_submit(*, brief_id: int, user, reason: str, comment: str = "
     return job
 
 
-def rematch_start(*, brief: Brief, cause: str, actor, reason: str = "") -> RematchJob:
+def rematch_start(*, brief: Brief, cause: str, actor, reason: str | Reason = "") -> RematchJob:
     """Move a locked brief to re-matching and write its job; the message goes after commit."""
     from projects.tasks import rematch_run_task
 
@@ -504,7 +507,7 @@ def rematch_run(*, job_id: int) -> str:
             return job.status
         if brief.status == S.REMATCHING:
             matches = propose_round(
-                brief=brief, reason=_("Re-match round %(n)d") % {"n": brief.match_round + 1}
+                brief=brief, reason=Reason("rematch_round", n=brief.match_round + 1)
             )
             job.status = RematchJob.Status.DONE if matches else RematchJob.Status.NO_CANDIDATES
         else:
@@ -581,7 +584,7 @@ def rematch_bury(*, job_id: int, error: str = "") -> None:
             marketplace_services.brief_transition(
                 brief=brief,
                 to=S.NEEDS_ATTENTION,
-                reason=_("Re-matching failed %(n)d times.") % {"n": job.attempts},
+                reason=Reason("rematch_failed", n=job.attempts),
             )
         notify(
             recipients=[brief.pm] if brief.pm_id else marketplace_services._superusers(),
@@ -599,7 +602,7 @@ def rematch_requeue(*, brief_id: int, actor) -> RematchJob:
     if brief.status != S.NEEDS_ATTENTION:
         raise InvalidTransition(_("Only a brief that needs attention can be requeued."))
     return rematch_start(
-        brief=brief, cause=RematchJob.Cause.REQUEUE, actor=actor, reason=_("Requeued by the PM.")
+        brief=brief, cause=RematchJob.Cause.REQUEUE, actor=actor, reason=Reason("requeued_by_pm")
     )
 
 

@@ -321,3 +321,40 @@ def test_the_rematch_message_leaves_before_any_notification_email(
     for callback in callbacks[1:]:
         callback()
     assert mailoutbox
+
+
+def test_the_platforms_reasons_are_written_in_each_readers_language(client, settings, pm):
+    """A startup on the English site says 'not the right fit': the Chinese page (and the PM's
+    admin) read it in Chinese, the English page in English; the replaced match's decision is
+    stored in the site's language, not as the code."""
+    brief, match = _working_brief(pm)
+    owner = brief.startup.owner
+    english = client_for(owner)
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert (
+        english.post(
+            f"/api/v1/briefs/{brief.pk}/dissatisfaction/",
+            {"reason": "fit"},
+            HTTP_ACCEPT_LANGUAGE="en",
+        ).status_code
+        == 202
+    )
+    services.rematch_run(job_id=RematchJob.objects.get(brief=brief).pk)
+
+    page = reverse("marketplace:brief_detail", args=[brief.pk])
+    client.force_login(owner)
+    chinese = client.get(page).content.decode()
+    assert "<p>不太合适</p>" in chinese
+    assert "<p>第 2 轮重新匹配</p>" in chinese
+    assert "Not the right fit" not in chinese
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    in_english = client.get(page).content.decode()
+    assert "<p>Not the right fit</p>" in in_english
+    assert "<p>Re-match round 2</p>" in in_english
+
+    match.refresh_from_db()
+    assert match.decision_reason == "不太合适"  # was the code "fit"
+    client.force_login(pm)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    admin_page = client.get(reverse("admin:marketplace_brief_change", args=[brief.pk]))
+    assert "第 2 轮重新匹配" in admin_page.content.decode()

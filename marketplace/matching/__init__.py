@@ -10,6 +10,7 @@ from django.utils import timezone
 from marketplace.matching.scoring import BriefTerms, Candidate, rank
 from marketplace.matching.selectors import candidate_signals
 from marketplace.models import Brief, Match
+from marketplace.reasons import Reason
 
 # The index gives candidates in stored base-score order; the brief's rate fit (at most
 # W_RATE_FIT) and the fading of activity since the score was stored can reorder them, so the
@@ -36,7 +37,7 @@ def rank_experts(brief: Brief, limit: int = 20, *, now=None) -> list[Candidate]:
 ROUND_FROM = (Brief.Status.OPEN, Brief.Status.REMATCHING, Brief.Status.NEEDS_ATTENTION)
 
 
-def propose_round(*, brief: Brief, actor=None, reason: str = "") -> list[Match]:
+def propose_round(*, brief: Brief, actor=None, reason: str | Reason = "") -> list[Match]:
     """Store the next round for a locked brief and move it on. The caller holds the lock."""
     from marketplace.services import brief_transition
 
@@ -63,7 +64,7 @@ def propose_round(*, brief: Brief, actor=None, reason: str = "") -> list[Match]:
             brief=brief,
             to=Brief.Status.NEEDS_ATTENTION,
             actor=actor,
-            reason=reason or "no candidate left",
+            reason=reason or Reason("no_candidate"),
         )
     return matches
 

@@ -1,0 +1,60 @@
+"""Why the platform moved a brief, written in the reader's language.
+
+A reason a person types (a PM's note, a startup's cancel reason) is stored as typed. A reason
+the platform gives is stored as a key and its parameters (`BriefEvent.reason_key`,
+`reason_params`) and written out when read, in the reader's language: stored as text, it was
+in whichever language the person who set it off happened to use. `BriefEvent.reason` also
+keeps the text in the site's language, for the export and any reader of the raw row.
+"""
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+TEXTS = {
+    "no_candidate": _("No candidate is left."),
+    "proposals_rejected": _("All proposals were rejected."),
+    "rerun_by_pm": _("Matching re-run by the PM."),
+    "invitation_expired": _("The invitation expired without an answer."),
+    "declined": _("Declined."),
+    "rematch_round": _("Re-match round %(n)d"),
+    "rematch_failed": _("Re-matching failed %(n)d times."),
+    "requeued_by_pm": _("Requeued by the PM."),
+}
+
+
+class Reason:
+    """A platform's reason: a key of TEXTS, or `feedback` with the Feedback.Reason code."""
+
+    def __init__(self, key: str, **params):
+        if key != "feedback" and key not in TEXTS:
+            raise KeyError(key)
+        self.key, self.params = key, params
+
+    def __str__(self) -> str:
+        return render(self.key, self.params)
+
+    def in_site_language(self) -> str:
+        return site_text(self)
+
+
+def render(key: str, params: dict) -> str:
+    if key == "feedback":  # a startup's dissatisfaction: the reason it chose, as listed
+        from projects.models import Feedback
+
+        code = params.get("code", "")
+        return str(Feedback.Reason(code).label) if code in Feedback.Reason.values else code
+    text = TEXTS.get(key)
+    if text is None:
+        return key
+    try:
+        return str(text) % params
+    except (KeyError, TypeError, ValueError):
+        return str(text)
+
+
+def site_text(text) -> str:
+    """A platform's text stored on a row that PMs read (a match's decision), in the site's
+    language, whichever language the request that wrote it was in."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text)
