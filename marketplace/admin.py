@@ -19,7 +19,7 @@ from experts.models import Expert
 from kaigan.accounts.models import User
 from kaigan.admin_base import NoDeleteAdmin, PMScopedAdmin
 from kaigan.errors import ApplicationError, error_message
-from marketplace import services
+from marketplace import selectors, services
 from marketplace.models import Brief, BriefEvent, BriefStatusLog, Campaign, Match, Quote, Startup
 
 S = Brief.Status
@@ -253,6 +253,9 @@ class BriefAdmin(PMScopedAdmin):
     inlines = [MatchInline, BriefEventInline]
     pm_lookup = "pm"
 
+    def get_queryset(self, request):
+        return selectors.with_rematch_promise(super().get_queryset(request))
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # A PM changes a brief only through the decisions above, never by saving the form.
         if not request.user.is_superuser:
@@ -299,7 +302,7 @@ class BriefAdmin(PMScopedAdmin):
 
     @admin.display(description=gettext_lazy("re-match promise"))
     def promise(self, brief):
-        if brief.status != S.REMATCHING or brief.rematch_promised_by is None:
+        if not getattr(brief, "promise_open", False):
             return "—"
         left = brief.rematch_promised_by - timezone.now()
         hours = left.total_seconds() / 3600

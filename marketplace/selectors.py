@@ -160,3 +160,39 @@ def fee_totals_by_month(*, briefs):
         .annotate(fees=Sum("platform_fee"), quotes=Count("pk"))
         .order_by("-month")[:12]
     )
+
+
+#: While a brief is in one of these after a complaint, the re-match promise is still open.
+PROMISE_STATUSES = (
+    Brief.Status.REMATCHING,
+    Brief.Status.AWAITING_APPROVAL,
+    Brief.Status.NEEDS_ATTENTION,
+)
+
+
+def rematch_promise_open(*, brief: Brief, timeline) -> bool:
+    """The platform's promise after a complaint (a new, PM-approved candidate by a time) is
+    open until a PM approves someone: from the brief and its timeline, with no query."""
+    started = brief.rematch_started_at
+    if started is None or brief.status not in PROMISE_STATUSES:
+        return False
+    return not any(
+        e.to_status == Brief.Status.AWAITING_EXPERT and e.created_at >= started for e in timeline
+    )
+
+
+def with_rematch_promise(briefs):
+    """`briefs` annotated with `promise_open`, as rematch_promise_open says, in the same query."""
+    from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef
+
+    kept = BriefEvent.objects.filter(
+        brief=OuterRef("pk"),
+        to_status=Brief.Status.AWAITING_EXPERT,
+        created_at__gte=OuterRef("rematch_started_at"),
+    )
+    return briefs.annotate(
+        promise_open=ExpressionWrapper(
+            Q(status__in=PROMISE_STATUSES, rematch_started_at__isnull=False) & ~Exists(kept),
+            output_field=BooleanField(),
+        )
+    )

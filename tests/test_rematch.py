@@ -358,3 +358,53 @@ def test_the_platforms_reasons_are_written_in_each_readers_language(client, sett
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
     admin_page = client.get(reverse("admin:marketplace_brief_change", args=[brief.pk]))
     assert "第 2 轮重新匹配" in admin_page.content.decode()
+
+
+def _promise_column(client, brief) -> str:
+    """The admin list's "re-match promise" cell of the brief's row, as text."""
+    from django.utils.html import strip_tags
+
+    listing = client.get(reverse("admin:marketplace_brief_changelist")).content.decode()
+    row = listing[listing.index(f"/admin/marketplace/brief/{brief.pk}/change/") :]
+    cell = row[row.index('class="field-promise"') :]
+    return strip_tags(cell[cell.index(">") + 1 : cell.index("</td>")]).strip()
+
+
+def test_the_promise_stays_in_sight_until_a_pm_approves_someone_new(client, pm):
+    brief, _ = _working_brief(pm)
+    job = services.dissatisfaction_submit(brief_id=brief.pk, user=brief.startup.owner, reason="fit")
+    services.rematch_run(job_id=job.pk)
+    brief.refresh_from_db()
+    assert brief.status == S.AWAITING_APPROVAL  # found, not yet approved: the promise is open
+    page = reverse("marketplace:brief_detail", args=[brief.pk])
+    promised = timezone.localtime(brief.rematch_promised_by).strftime("%Y-%m-%d %H:%M")
+
+    client.force_login(brief.startup.owner)
+    html = client.get(page).content.decode()
+    assert "找到了新的候选人" in html
+    assert promised in html
+    client.force_login(pm)
+    assert "小时" in _promise_column(client, brief)
+
+    new = brief.matches.filter(status=M.PROPOSED).order_by("rank").first()
+    marketplace_services.match_approve(match_id=new.pk, actor=pm)  # the promise is kept
+    client.force_login(brief.startup.owner)
+    assert 'class="card notice rematch-banner"' not in client.get(page).content.decode()
+    client.force_login(pm)
+    assert _promise_column(client, brief) == "—"
+
+
+def test_a_brief_with_nobody_left_reads_as_the_pms_job_to_the_startup(client, pm):
+    brief, _ = _working_brief(pm, experts=2)
+    job = services.dissatisfaction_submit(brief_id=brief.pk, user=brief.startup.owner, reason="fit")
+    services.rematch_run(job_id=job.pk)
+    brief.refresh_from_db()
+    assert brief.status == S.NEEDS_ATTENTION
+    client.force_login(brief.startup.owner)
+    html = client.get(reverse("marketplace:brief_detail", args=[brief.pk])).content.decode()
+    assert "需要处理" not in html
+    assert '<span class="badge status-needs_attention">项目经理处理中</span>' in html
+    assert "项目经理正在为你手动寻找新人选" in html  # and the promise still stands
+    listing = client.get(reverse("marketplace:brief_list")).content.decode()
+    assert "项目经理处理中" in listing
+    assert "需要处理" not in listing
