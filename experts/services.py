@@ -104,7 +104,7 @@ def expert_claim_tag(*, expert_id: int, tag_slug: str, actor=None) -> Expert:
                 "You cannot change your tag while an invitation or engagement is open. "
                 "Finish or decline it first."
             ),
-            fields={"tag": [_("Tag is locked while work is in flight.")]},
+            fields={"tag": [_("Your tag is locked while an invitation or engagement is open.")]},
         )
     TagChange.objects.create(expert=expert, from_tag_id=expert.tag_id, to_tag=tag, actor=actor)
     expert.tag = tag

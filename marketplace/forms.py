@@ -80,3 +80,9 @@ class StartupProfileForm(forms.ModelForm):
         model = Startup
         fields = ["company_name", "stage", "industry", "city", "website", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Blank until the profile is filled in (signup makes the row), but not blanked after:
+        # experts and PMs know the startup by it.
+        self.fields["company_name"].required = True

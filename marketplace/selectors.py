@@ -91,6 +91,8 @@ def expert_work_for(*, expert) -> dict:
         .filter(
             Q(status=Match.Status.APPROVED)
             | Q(status__in=[Match.Status.ACCEPTED, Match.Status.COMPLETED])
+            # An engagement the startup ended stays in the expert's history, marked so.
+            | Q(status=Match.Status.REPLACED, responded_at__isnull=False)
         )
         .select_related("brief__tag", "brief__startup", "brief__pm")
         .prefetch_related(

@@ -6,7 +6,7 @@ the new status (stored now, mailed after commit).
 """
 
 import functools
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -61,6 +61,9 @@ _NOTIFY_ON: dict[str, tuple[str, str]] = {
     S.REMATCHING: ("pm", "rematch_started"),
     S.CANCELLED: ("pm", "brief_cancelled"),
 }
+
+#: How far ahead a deadline may be: further is a typing slip (a year 9999), not a plan.
+MAX_LEAD = timedelta(days=2 * 366)
 
 BRIEF_EDITABLE_FIELDS = ("title", "description", "tag", "budget_min", "budget_max", "deadline")
 
@@ -160,7 +163,7 @@ def _campaign_for(startup: Startup, name: str | None) -> Campaign | None:
     return campaign
 
 
-def _brief_check(brief: Brief, *, today: date | None = None) -> None:
+def _brief_check(brief: Brief, *, deadline: bool = True) -> None:
     """Field errors for bad input, before anything is written.
 
     The database holds the budget constraints (`Brief.Meta.constraints`) and the foreign keys;
@@ -168,12 +171,16 @@ def _brief_check(brief: Brief, *, today: date | None = None) -> None:
     refuse, and the tag is one `_tag_for` has just read. So `full_clean` checks the fields only:
     validating the constraints again costs a savepoint and a query each, and the tag an
     existence query. Should a constraint still fire, `brief_constraint_error` turns it into a
-    field error.
+    field error. `deadline=False`: an edit that keeps the deadline keeps it, even past.
     """
     errors = {}
-    today = today or timezone.localdate()
-    if brief.deadline is not None and brief.deadline <= today:
+    today = timezone.localdate()
+    if not deadline or brief.deadline is None:
+        pass
+    elif brief.deadline <= today:
         errors["deadline"] = [_("The deadline must be a future date.")]
+    elif brief.deadline > today + MAX_LEAD:
+        errors["deadline"] = [_("The deadline must be within two years.")]
     if (
         brief.budget_min is not None
         and brief.budget_max is not None
@@ -357,10 +364,7 @@ def brief_update(*, brief_id: int, actor, data: dict, version: int | None = None
             value = value.strip()
         setattr(brief, name, value)
         changed.append(name)
-    if "deadline" in changed:
-        _brief_check(brief)
-    else:
-        _brief_check(brief, today=date.min)
+    _brief_check(brief, deadline="deadline" in changed)
     brief.version = F("version") + 1
     brief.save(update_fields=[*changed, "version", "updated_at"])
     brief.refresh_from_db()

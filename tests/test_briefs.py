@@ -350,6 +350,37 @@ def test_startup_profile_is_editable(client, startup):
     assert (startup.company_name, startup.stage) == ("三个爸爸", "a")
 
 
+def test_the_company_name_cannot_be_blanked(client, startup):
+    client.force_login(startup.owner)
+    response = client.post(
+        reverse("marketplace:startup_profile"),
+        {"company_name": "  ", "stage": "a", "industry": "家电", "city": "北京"},
+    )
+    assert response.status_code == 200
+    assert "company_name" in response.context["form"].errors
+    startup.refresh_from_db()
+    assert startup.company_name.strip()
+
+
+def test_a_deadline_years_ahead_is_a_typing_slip_in_the_api_and_the_form(client, startup):
+    far = (timezone.localdate() + timedelta(days=2 * 366 + 1)).isoformat()
+    response = client_for(startup.owner).post(
+        "/api/v1/briefs/", {**_api_payload(), "deadline": far}, format="json"
+    )
+    assert response.status_code == 400
+    assert "deadline" in response.json()["errors"]
+    client.force_login(startup.owner)
+    page = client.post(reverse("marketplace:brief_create"), _form(deadline="9999-12-31"))
+    assert page.status_code == 200
+    assert "截止日期必须在两年以内" in page.content.decode()
+    assert not Brief.objects.filter(startup=startup).exists()
+    within = (timezone.localdate() + timedelta(days=700)).isoformat()
+    ok = client_for(startup.owner).post(
+        "/api/v1/briefs/", {**_api_payload(), "deadline": within}, format="json"
+    )
+    assert ok.status_code == 201
+
+
 def test_startup_profile_rejects_a_bad_website(client, startup):
     client.force_login(startup.owner)
     response = client.post(

@@ -408,3 +408,14 @@ def test_a_brief_with_nobody_left_reads_as_the_pms_job_to_the_startup(client, pm
     listing = client.get(reverse("marketplace:brief_list")).content.decode()
     assert "项目经理处理中" in listing
     assert "需要处理" not in listing
+
+
+def test_the_replaced_expert_keeps_the_engagement_in_their_history(client, pm):
+    brief, match = _working_brief(pm)
+    services.dissatisfaction_submit(brief_id=brief.pk, user=brief.startup.owner, reason="quality")
+    client.force_login(match.expert.user)
+    page = client.get(reverse("experts:dashboard")).content.decode()
+    engagements = page[page.index("<h2>我的项目</h2>") :]
+    assert brief.title in engagements
+    assert '<span class="badge status-replaced">已更换</span>' in engagements
+    assert "标记为已交付" not in engagements  # nothing left to do on it
