@@ -3,9 +3,10 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from experts.models import Expert, Tag, TagChange
+from kaigan.admin_base import PeopleAsText
 
 
-class SuperuserManagedAdmin(admin.ModelAdmin):
+class SuperuserManagedAdmin(PeopleAsText, admin.ModelAdmin):
     """Viewable by PMs; only superusers change it."""
 
     def has_add_permission(self, request):
@@ -61,7 +62,7 @@ class RatingFilter(admin.SimpleListFilter):
         return queryset
 
 
-class TagChangeInline(admin.TabularInline):
+class TagChangeInline(PeopleAsText, admin.TabularInline):
     model = TagChange
     fk_name = "expert"
     extra = 0

@@ -3,7 +3,79 @@
 from django.contrib import admin
 
 
-class NoDeleteAdmin(admin.ModelAdmin):
+class PeopleAsText:
+    """Readonly fields that point to a user show the person (name and email) as text to staff
+    who may not open the user admin (PMs): as links, they led to a 403.
+
+    The field keeps its name among the readonly fields (so forms leave it out) and gains a
+    display callable, which the fieldsets show in its place. Mixed into every admin class and
+    inline a PM can open; superusers keep Django's links.
+    """
+
+    _people: dict = {}
+
+    def get_readonly_fields(self, request, obj=None):
+        names = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return names
+        shown = [self._person(name) for name in names if isinstance(name, str)]
+        return [*names, *(callable_ for callable_ in shown if callable_ is not None)]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        return [
+            (title, {**options, "fields": self._swapped(options["fields"])})
+            for title, options in fieldsets
+        ]
+
+    def _swapped(self, names):
+        out, seen = [], set()
+        for name in names:
+            if isinstance(name, list | tuple):
+                out.append(type(name)(self._swapped(name)))
+                continue
+            shown = self._person(name) if isinstance(name, str) else None
+            item = shown or name
+            if item not in seen:  # Django's default fields list the name and the callable
+                seen.add(item)
+                out.append(item)
+        return out
+
+    def _person(self, name: str):
+        """The display callable for a user foreign key `name`, or None for any other field."""
+        from django.contrib.auth import get_user_model
+        from django.core.exceptions import FieldDoesNotExist
+
+        key = (self.model, name)
+        if key not in self._people:
+            try:
+                field = self.model._meta.get_field(name)
+            except FieldDoesNotExist:
+                field = None
+            is_person = (
+                field is not None
+                and (field.many_to_one or field.one_to_one)
+                and (field.related_model is get_user_model())
+            )
+            self._people[key] = _person_display(name, field.verbose_name) if is_person else None
+        return self._people[key]
+
+
+def _person_display(name: str, label):
+    @admin.display(description=label)
+    def person(obj):
+        user = getattr(obj, name)
+        if user is None:
+            return "—"
+        return f"{user.name} · {user.email}" if user.name else user.email
+
+    person.__name__ = f"{name}_person"
+    return person
+
+
+class NoDeleteAdmin(PeopleAsText, admin.ModelAdmin):
     """Business records are never deleted: briefs are cancelled, matches end in a status."""
 
     def has_delete_permission(self, request, obj=None):

@@ -17,7 +17,7 @@ urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/", include("allauth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.set_language, name="set_language"),
     path("notifications/", include("kaigan.notifications.urls")),
     path("", include("projects.urls")),
     path("expert/", include("experts.urls")),

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from experts.models import Expert
 from kaigan.accounts.models import User
-from kaigan.admin_base import NoDeleteAdmin, PMScopedAdmin
+from kaigan.admin_base import NoDeleteAdmin, PeopleAsText, PMScopedAdmin
 from kaigan.errors import ApplicationError, error_message
 from marketplace import selectors, services
 from marketplace.models import Brief, BriefEvent, BriefStatusLog, Campaign, Match, Quote, Startup
@@ -65,7 +65,7 @@ class CampaignAdmin(NoDeleteAdmin):
     search_fields = ["name", "startup__company_name"]
 
 
-class BriefEventInline(admin.TabularInline):
+class BriefEventInline(PeopleAsText, admin.TabularInline):
     model = BriefEvent
     extra = 0
     fields = ["created_at", "from_status", "to_status", "actor", "reason_shown"]
@@ -275,7 +275,7 @@ class BriefAdmin(PMScopedAdmin):
         if request.user.is_superuser:
             # Superusers may reassign the PM; everything else stays as the startup wrote it.
             return [f for f in self.readonly_fields if f != "pm"]
-        return self.readonly_fields
+        return super().get_readonly_fields(request, obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "pm":

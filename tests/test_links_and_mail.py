@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import translation
 
@@ -12,6 +13,7 @@ from kaigan.notifications.models import Notification
 from kaigan.notifications.services import notification_email_send, notify
 from marketplace import services as marketplace_services
 from marketplace.matching import propose_matches
+from projects import services
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -79,3 +81,91 @@ def test_account_mails_speak_as_kaigan_not_as_the_host(
     assert message.body.rstrip().endswith("https://kaigan.example.cn")
     # The reset link itself still points where the request came from.
     assert re.search(r"http://testserver/accounts/password/reset/key/\S+", message.body)
+
+
+def test_mails_are_written_in_the_language_the_person_chose(client, settings, startup):
+    owner = startup.owner
+    client.force_login(owner)
+    assert owner.language == ""
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    owner.refresh_from_db()
+    assert owner.language == "en"
+
+    [note] = notify(recipients=[owner], kind="work_delivered", params={"brief": "Launch"})
+    mail.outbox.clear()
+    notification_email_send(notification_id=note.pk)
+    assert (
+        mail.outbox[0].subject == "[Kaigan] The work for “Launch” was delivered. Please review it."
+    )
+
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    [note] = notify(recipients=[owner], kind="work_delivered", params={"brief": "发布会"})
+    mail.outbox.clear()
+    notification_email_send(notification_id=note.pk)
+    assert mail.outbox[0].subject.startswith("[开干] “发布会”的成果已交付")
+
+
+def test_logging_in_remembers_the_language_of_the_login_page(client, settings):
+    from tests.factories import PASSWORD
+
+    user = factories.UserFactory(email="en@example.com")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.post(
+        reverse("account_login"), {"login": "en@example.com", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.language == "en"
+
+
+def test_a_pm_sees_people_as_text_not_links_to_the_user_admin(client, pm):
+    """The user admin is the superusers': links to it answered a PM with 403."""
+    for _ in range(3):
+        expert_refresh_rank_base(expert_id=factories.ExpertFactory().pk)
+    brief = factories.BriefFactory(pm=pm)
+    propose_matches(brief)
+    expert = brief.matches.first().expert
+    pages = [
+        reverse("admin:marketplace_brief_change", args=[brief.pk]),
+        reverse("admin:marketplace_startup_change", args=[brief.startup.pk]),
+        reverse("admin:experts_expert_change", args=[expert.pk]),
+    ]
+    client.force_login(pm)
+    for page in pages:
+        response = client.get(page)
+        assert response.status_code == 200, page
+        html = response.content.decode()
+        assert "/admin/accounts/user/" not in html, page
+    brief_page = client.get(pages[0]).content.decode()
+    assert pm.email in brief_page  # the PM field, as text
+    assert brief.startup.owner.email in client.get(pages[1]).content.decode()
+
+    # Every admin page a PM may open, list and first row, answers without a user link.
+    from django.contrib import admin
+
+    approved = _approved(brief, pm)
+    services.invitation_accept(match_id=approved.pk, user=approved.expert.user)
+    request = RequestFactory().get("/")
+    request.user = pm
+    for model, model_admin in admin.site._registry.items():
+        if not model_admin.has_view_permission(request):
+            continue
+        opts = model._meta
+        listing = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        assert client.get(listing).status_code == 200, listing
+        first = model_admin.get_queryset(request).first()
+        if first is not None:
+            change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[first.pk])
+            response = client.get(change)
+            assert response.status_code == 200, change
+            assert "/admin/accounts/user/" not in response.content.decode(), change
+
+    superuser = factories.UserFactory(is_staff=True, is_superuser=True, role="admin")
+    client.force_login(superuser)
+    assert "/admin/accounts/user/" in client.get(pages[1]).content.decode()  # links stay
+
+
+def _approved(brief, pm):
+    match = brief.matches.order_by("rank").first()
+    marketplace_services.match_approve(match_id=match.pk, actor=pm)
+    return match

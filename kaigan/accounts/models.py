@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +45,12 @@ class User(AbstractUser):
     email = models.EmailField(_("email address"), unique=True)
     name = models.CharField(_("name"), max_length=100, blank=True)
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, db_index=True)
+    # The language of the site as the person last chose it (at login or with the switch): their
+    # e-mails are written in it. Empty: the site's language. A database default too, for the
+    # bench loader's COPY.
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True, db_default=""
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

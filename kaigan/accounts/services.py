@@ -26,3 +26,12 @@ def user_home_url(*, user: User) -> str:
     if user.role == User.Role.STARTUP:
         return reverse("marketplace:brief_list")
     return reverse("home")
+
+
+def user_language_remember(*, user, language: str) -> None:
+    """Keep the language a person uses the site in, for their e-mails (one write on a change)."""
+    from django.conf import settings
+
+    if language in dict(settings.LANGUAGES) and user.language != language:
+        user.language = language
+        User.objects.filter(pk=user.pk).update(language=language)

@@ -44,7 +44,7 @@ def notification_email_send(*, notification_id: int) -> bool:
     if not claimed:
         return False
     notification = Notification.objects.select_related("recipient").get(pk=notification_id)
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(notification.recipient.language or settings.LANGUAGE_CODE):
         text = notification.text
         subject = f"[{settings.KAIGAN_SITE_NAME}] {text}"[:180]
         # The mail is read away from the site: the page's full address.
