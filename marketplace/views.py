@@ -217,6 +217,7 @@ def quotes_csv(request):
             _("Expert"),
             _("Version"),
             _("Status"),
+            _("Expert's engagement"),
             _("Days"),
             _("Day rate (CNY)"),
             _("Fixed price (CNY)"),
@@ -234,8 +235,10 @@ def quotes_csv(request):
                 _csv_safe(quote.match.expert.display_name),
                 quote.version,
                 quote.get_status_display(),
+                # A quote stays as agreed when its expert is replaced: the engagement says so.
+                quote.match.get_status_display(),
                 quote.scope_days if quote.scope_days is not None else "",
-                quote.day_rate or "",
+                quote.day_rate if quote.scope_days is not None else "",  # a fixed price has none
                 quote.fixed_price or "",
                 quote.expert_earnings,
                 quote.platform_fee,

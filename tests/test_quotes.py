@@ -378,10 +378,34 @@ def test_the_startup_downloads_its_quotes_as_csv(client, pm, language, header):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert header in rows[0][7]
+    assert header in rows[0][8]
     assert len(rows) == 2
     assert rows[1][0] == brief.title
-    assert rows[1][7:10] == ["8000", "800", "8800"]
+    assert rows[1][8:11] == ["8000", "800", "8800"]
+
+
+@pytest.mark.django_db
+def test_the_csv_says_when_an_expert_was_replaced_and_leaves_no_day_rate_on_a_fixed_price(
+    client, pm
+):
+    brief, match = _approved(pm, scope_days=None)  # the PM's default scope: days
+    services.invitation_accept(match_id=match.pk, user=match.expert.user)
+    marketplace_services.quote_propose_change(
+        brief_id=brief.pk, user=brief.startup.owner, fixed_price=7000
+    )
+    change = Quote.objects.get(match=match, status=Q.PROPOSED)
+    marketplace_services.quote_answer_change(quote_id=change.pk, user=match.expert.user, agree=True)
+    services.dissatisfaction_submit(brief_id=brief.pk, user=brief.startup.owner, reason="quality")
+    client.force_login(brief.startup.owner)
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get(reverse("marketplace:quotes_csv")).content.decode("utf-8-sig"))
+        )
+    )
+    fixed = next(row for row in rows[1:] if row[7] == "7000")
+    assert fixed[3] == "已确认"
+    assert fixed[4] == "已更换"  # the quote's expert no longer works on the brief
+    assert fixed[5] == fixed[6] == ""  # no days, no day rate: a fixed price
 
 
 @pytest.mark.django_db
