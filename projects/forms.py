@@ -33,6 +33,16 @@ class DissatisfactionForm(forms.Form):
     )
 
 
+class DeliverForm(forms.Form):
+    note = forms.CharField(
+        label=_("What you hand over"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Links, where the files are, anything the startup should know."),
+    )
+
+
 class DeclineForm(forms.Form):
     reason = forms.CharField(label=_("Reason (optional)"), max_length=500, required=False)
 

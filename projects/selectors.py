@@ -60,3 +60,16 @@ def match_rating(*, match):
         .only("rating", "comment")
         .first()
     )
+
+
+def delivery_note(*, brief) -> str:
+    """What the expert handed over with their latest delivery of the brief."""
+    from projects.models import Project
+
+    return (
+        Project.objects.filter(brief=brief, delivered_at__isnull=False)
+        .order_by("-delivered_at")
+        .values_list("delivery_note", flat=True)
+        .first()
+        or ""
+    )

@@ -337,8 +337,11 @@ def invitations_expire(*, now=None) -> int:
 
 
 @transaction.atomic
-def work_deliver(*, brief_id: int, user) -> Project:
-    """The working expert marks the work delivered."""
+def work_deliver(*, brief_id: int, user, note: str = "") -> Project:
+    """The working expert marks the work delivered, with a note of what they hand over."""
+    note = (note or "").strip()
+    if len(note) > 2000:
+        raise ValidationError({"note": _("At most 2000 characters.")})
     if not Brief.objects.filter(pk=brief_id).exists():
         raise Http404
     brief = marketplace_services.brief_lock(brief_id=brief_id)
@@ -350,7 +353,8 @@ def work_deliver(*, brief_id: int, user) -> Project:
     project = Project.objects.get(match=match)
     project.status = Project.Status.DELIVERED
     project.delivered_at = timezone.now()
-    project.save(update_fields=["status", "delivered_at"])
+    project.delivery_note = note
+    project.save(update_fields=["status", "delivered_at", "delivery_note"])
     marketplace_services.brief_transition(brief=brief, to=S.DELIVERED, actor=user)
     return project
 

@@ -15,7 +15,13 @@ from marketplace.access import access_brief
 from marketplace.models import Brief, Match, Quote
 from marketplace.selectors import brief_matches_for, quotes_for_brief
 from projects import selectors, services
-from projects.forms import AcceptForm, DeclineForm, DissatisfactionForm, QuoteChangeForm
+from projects.forms import (
+    AcceptForm,
+    DeclineForm,
+    DeliverForm,
+    DissatisfactionForm,
+    QuoteChangeForm,
+)
 
 
 def brief_detail_context(request, brief, *, accept_form=None, dissatisfaction_form=None) -> dict:
@@ -32,6 +38,9 @@ def brief_detail_context(request, brief, *, accept_form=None, dissatisfaction_fo
         # the live one (at most one, a constraint) is read from it, not queried again.
         "live_match": next((m for m in matches if m.status in Match.LIVE_STATUSES), None),
         **_completed(brief, matches),
+        "delivery_note": selectors.delivery_note(brief=brief)
+        if status in (Brief.Status.DELIVERED, Brief.Status.COMPLETED)
+        else "",
         "accept_form": accept_form or (AcceptForm() if status == Brief.Status.DELIVERED else None),
         "dissatisfaction_form": dissatisfaction_form
         or (DissatisfactionForm() if status in services.DISSATISFACTION_FROM else None),
@@ -133,9 +142,15 @@ def invitation_decline(request, pk):
 @login_required
 @require_POST
 def brief_deliver(request, pk):
+    form = DeliverForm(request.POST)
+    if not form.is_valid():  # refused as a whole: not delivered without the note
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect("experts:dashboard")
     return _expert_action(
         request,
-        lambda: services.work_deliver(brief_id=pk, user=request.user),
+        lambda: services.work_deliver(
+            brief_id=pk, user=request.user, note=form.cleaned_data["note"]
+        ),
         _("Marked as delivered. The startup will review it."),
     )
 

@@ -470,6 +470,39 @@ def test_a_decline_with_a_reason_too_long_is_refused_not_declined_without_it(cli
 
 
 @pytest.mark.django_db
+def test_the_expert_hands_over_with_a_note_the_startup_reads(client, pm):
+    brief, match = _invited(pm)
+    services.invitation_accept(match_id=match.pk, user=match.expert.user)
+    client.force_login(match.expert.user)
+    note = "终稿见 https://pan.example.com/s/abc <script>alert(1)</script>"
+    client.post(reverse("projects:brief_deliver", args=[brief.pk]), {"note": note})
+    brief.refresh_from_db()
+    assert brief.status == S.DELIVERED
+
+    client.force_login(brief.startup.owner)
+    page = client.get(reverse("marketplace:brief_detail", args=[brief.pk])).content.decode()
+    assert "<h3>专家交付的内容</h3>" in page
+    assert 'href="https://pan.example.com/s/abc"' in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert(1)</script>" not in page
+
+
+@pytest.mark.django_db
+def test_a_delivery_note_too_long_is_refused_and_nothing_is_delivered(pm):
+    brief, match = _invited(pm)
+    services.invitation_accept(match_id=match.pk, user=match.expert.user)
+    api = client_for(match.expert.user)
+    too_long = api.post(f"/api/v1/briefs/{brief.pk}/deliver/", {"note": "长" * 2001})
+    assert too_long.status_code == 400
+    assert "note" in too_long.json()["errors"]
+    brief.refresh_from_db()
+    assert brief.status == S.IN_PROGRESS
+    done = api.post(f"/api/v1/briefs/{brief.pk}/deliver/", {"note": "见附件链接"})
+    assert done.status_code == 200
+    assert Project.objects.get(match=match).delivery_note == "见附件链接"
+
+
+@pytest.mark.django_db
 def test_startup_accepts_and_rates_in_the_browser(client, pm):
     brief, match = _invited(pm)
     services.invitation_accept(match_id=match.pk, user=match.expert.user)

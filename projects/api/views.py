@@ -252,16 +252,26 @@ class DeliveredSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Brief.Status.choices)
 
 
+class DeliverInputSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        help_text="What is handed over: links, where the files are, notes for the startup.",
+    )
+
+
 class BriefDeliverApi(APIView):
     permission_classes = [IsExpert]
 
     @extend_schema(
-        request=None,
-        responses={200: DeliveredSerializer, **error_responses(401, 403, 404, 409)},
+        request=DeliverInputSerializer,
+        responses={200: DeliveredSerializer, **error_responses(400, 401, 403, 404, 409)},
         summary="Mark the work delivered (the working expert)",
         description=(
-            "The brief becomes `delivered` and its startup is asked to review it. Only the "
-            "expert working on the brief may; for anyone else the brief does not exist (404)."
+            "The brief becomes `delivered` and its startup is asked to review it, with the "
+            "optional `note` of what is handed over (at most 2000 characters, else 400). Only "
+            "the expert working on the brief may; for anyone else the brief does not exist (404)."
         ),
         examples=[
             OpenApiExample("Delivered", value={"id": 42, "status": "delivered"}, response_only=True)
@@ -272,7 +282,11 @@ class BriefDeliverApi(APIView):
         # here, as is a brief the expert does not work on (the service's own answer).
         if not Brief.objects.filter(pk=pk).exists():
             raise Http404
-        project = services.work_deliver(brief_id=pk, user=request.user)
+        serializer = DeliverInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        project = services.work_deliver(
+            brief_id=pk, user=request.user, note=serializer.validated_data.get("note", "")
+        )
         return Response(DeliveredSerializer({"id": pk, "status": project.brief.status}).data)
 
 
