@@ -11,6 +11,8 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from kaigan.notifications.messages import fill
+
 TEXTS = {
     "no_candidate": _("No candidate is left."),
     "proposals_rejected": _("All proposals were rejected."),
@@ -45,12 +47,7 @@ def render(key: str, params: dict) -> str:
         code = params.get("code", "")
         return str(Feedback.Reason(code).label) if code in Feedback.Reason.values else code
     text = TEXTS.get(key)
-    if text is None:
-        return key
-    try:
-        return str(text) % params
-    except (KeyError, TypeError, ValueError):
-        return str(text)
+    return key if text is None else fill(text, params)
 
 
 def site_text(text) -> str:

@@ -28,8 +28,12 @@ MESSAGES = {
 
 def render(kind: str, params: dict) -> str:
     template = MESSAGES.get(kind)
-    if template is None:
-        return kind
+    return kind if template is None else fill(template, params)
+
+
+def fill(template, params: dict) -> str:
+    """A stored text's translated template with its stored parameters; the template alone
+    when they no longer fit it (a row older than a change of wording)."""
     try:
         return str(template) % params
     except (KeyError, TypeError, ValueError):
