@@ -46,10 +46,24 @@ class BriefForm(forms.Form):
         self.fields["tag"].queryset = tag_list()
 
     def clean(self):
+        from marketplace.services import brief_input_errors
+
         cleaned = super().clean()
-        low, high = cleaned.get("budget_min"), cleaned.get("budget_max")
-        if low is not None and high is not None and low > high:
-            self.add_error("budget_max", _("The upper budget must not be below the lower one."))
+        # The service's own checks, now, so that one answer names every field; a deadline
+        # that an edit leaves as it was is not checked (it may have passed meanwhile).
+        deadline = cleaned.get("deadline")
+        if deadline is not None and deadline == self.initial.get("deadline"):
+            deadline = None
+        errors = brief_input_errors(
+            {
+                "deadline": deadline,
+                "budget_min": cleaned.get("budget_min"),
+                "budget_max": cleaned.get("budget_max"),
+            }
+        )
+        for field, messages in errors.items():
+            for message in messages:
+                self.add_error(field, message)
         return cleaned
 
     @classmethod

@@ -163,6 +163,33 @@ def _campaign_for(startup: Startup, name: str | None) -> Campaign | None:
     return campaign
 
 
+def brief_input_errors(fields: dict, *, current: Brief | None = None) -> dict[str, list[str]]:
+    """The field errors this service gives for a brief's values, all of them, writing nothing.
+
+    For an input layer that found errors of its own (a missing title, say): it adds these for
+    the fields it found valid, so that one answer names every field instead of one answer per
+    layer. `fields` holds values each valid on its own (a date, whole numbers, a slug); with
+    `current`, an edit's deadline that stays as it was is not checked (it may be past).
+    """
+    errors = {}
+    today = timezone.localdate()
+    deadline = fields.get("deadline")
+    if deadline is None or (current is not None and deadline == current.deadline):
+        pass
+    elif deadline <= today:
+        errors["deadline"] = [_("The deadline must be a future date.")]
+    elif deadline > today + MAX_LEAD:
+        errors["deadline"] = [_("The deadline must be within two years.")]
+    low = fields.get("budget_min", current.budget_min if current else None)
+    high = fields.get("budget_max", current.budget_max if current else None)
+    if low is not None and high is not None and low > high:
+        errors["budget_max"] = [_("The upper budget must not be below the lower one.")]
+    slug = fields.get("tag")
+    if isinstance(slug, str) and not Tag.objects.filter(slug=slug, is_active=True).exists():
+        errors["tag"] = [_("Unknown tag “%(slug)s”.") % {"slug": slug[:40]}]
+    return errors
+
+
 def _brief_check(brief: Brief, *, deadline: bool = True) -> None:
     """Field errors for bad input, before anything is written.
 
@@ -173,20 +200,13 @@ def _brief_check(brief: Brief, *, deadline: bool = True) -> None:
     existence query. Should a constraint still fire, `brief_constraint_error` turns it into a
     field error. `deadline=False`: an edit that keeps the deadline keeps it, even past.
     """
-    errors = {}
-    today = timezone.localdate()
-    if not deadline or brief.deadline is None:
-        pass
-    elif brief.deadline <= today:
-        errors["deadline"] = [_("The deadline must be a future date.")]
-    elif brief.deadline > today + MAX_LEAD:
-        errors["deadline"] = [_("The deadline must be within two years.")]
-    if (
-        brief.budget_min is not None
-        and brief.budget_max is not None
-        and brief.budget_min > brief.budget_max
-    ):
-        errors["budget_max"] = [_("The upper budget must not be below the lower one.")]
+    errors = brief_input_errors(
+        {
+            "deadline": brief.deadline if deadline else None,
+            "budget_min": brief.budget_min,
+            "budget_max": brief.budget_max,
+        }
+    )
     try:
         brief.full_clean(
             exclude=["startup", "pm", "campaign", "tag"],
@@ -345,7 +365,7 @@ def brief_update(*, brief_id: int, actor, data: dict, version: int | None = None
             _("A brief that is “%(status)s” can no longer be edited.")
             % {"status": brief.get_status_display()}
         )
-    changed = []
+    changed, deadline_before = [], brief.deadline
     for name, value in data.items():
         if name == "campaign":
             brief.campaign = _campaign_for(brief.startup, value)
@@ -364,7 +384,8 @@ def brief_update(*, brief_id: int, actor, data: dict, version: int | None = None
             value = value.strip()
         setattr(brief, name, value)
         changed.append(name)
-    _brief_check(brief, deadline="deadline" in changed)
+    # A deadline sent again as it was is not checked: it may have passed since.
+    _brief_check(brief, deadline=brief.deadline != deadline_before)
     brief.version = F("version") + 1
     brief.save(update_fields=[*changed, "version", "updated_at"])
     brief.refresh_from_db()

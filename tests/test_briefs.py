@@ -572,3 +572,38 @@ def test_api_list_query_count_stays_flat(startup, django_assert_max_num_queries)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get("/api/v1/briefs/")
     assert all(row["current_expert"] for row in response.json()["results"][:8])
+
+
+def test_one_answer_names_every_bad_field_in_the_api_and_the_form(client, startup):
+    past = (timezone.localdate() - timedelta(days=1)).isoformat()
+    response = client_for(startup.owner).post(
+        "/api/v1/briefs/",
+        {**_api_payload(), "title": "", "tag": "no-such-tag", "deadline": past},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"title", "tag", "deadline"}
+
+    client.force_login(startup.owner)
+    page = client.post(reverse("marketplace:brief_create"), _form(title="", deadline=past))
+    assert page.status_code == 200
+    assert set(page.context["form"].errors) == {"title", "deadline"}
+    assert not Brief.objects.filter(startup=startup).exists()
+
+
+def test_an_edit_keeps_a_deadline_that_has_passed_meanwhile(client, startup):
+    brief = factories.BriefFactory(
+        startup=startup, status=S.OPEN, deadline=timezone.localdate() - timedelta(days=3)
+    )
+    client.force_login(startup.owner)
+    opened = BriefForm.initial_for(brief)
+    response = client.post(
+        reverse("marketplace:brief_edit", args=[brief.pk]), {**opened, "title": "新标题"}
+    )
+    assert response.status_code == 302
+    brief.refresh_from_db()
+    assert brief.title == "新标题"
+    patched = client_for(startup.owner).patch(
+        f"/api/v1/briefs/{brief.pk}/", {"title": "", "deadline": brief.deadline.isoformat()}
+    )
+    assert set(patched.json()["errors"]) == {"title"}  # the unchanged deadline is not refused

@@ -136,6 +136,23 @@ def _my_startup(request):
     return startup
 
 
+def _valid_or_all_errors(serializer, *, current=None) -> None:
+    """Validate a brief's input; when it fails, the answer also names what the service would
+    refuse in the fields that passed (a past deadline next to a missing title)."""
+    if serializer.is_valid():
+        return
+    passed = {}
+    for name, field in serializer.fields.items():
+        if name in serializer.errors or name not in serializer.initial_data:
+            continue
+        try:
+            passed[name] = field.run_validation(serializer.initial_data[name])
+        except ValidationError:
+            continue
+    more = services.brief_input_errors(passed, current=current)
+    raise ValidationError({**more, **serializer.errors})
+
+
 class BriefListApi(ListAPIView):
     serializer_class = BriefOutputSerializer
     filterset_class = BriefFilter
@@ -209,7 +226,7 @@ class BriefListApi(ListAPIView):
     def post(self, request):
         startup = _my_startup(request)
         serializer = BriefInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        _valid_or_all_errors(serializer)
         brief = brief_submit(startup=startup, actor=request.user, **serializer.validated_data)
         return Response(_posted_brief_out(request, brief), status=status.HTTP_201_CREATED)
 
@@ -249,7 +266,7 @@ class BriefDetailApi(APIView):
         brief = access_brief(request.user, pk)
         services.brief_check_owner(brief=brief, user=request.user)
         serializer = BriefUpdateSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
+        _valid_or_all_errors(serializer, current=brief)
         data = dict(serializer.validated_data)
         version = data.pop("version", None)
         services.brief_update(brief_id=brief.pk, actor=request.user, data=data, version=version)
