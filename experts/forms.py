@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from experts.models import Expert
 from experts.selectors import tag_list
+from kaigan.forms import Textarea
 
 
 class ExpertProfileForm(forms.ModelForm):
@@ -19,8 +20,8 @@ class ExpertProfileForm(forms.ModelForm):
             "portfolio_links",
         ]
         widgets = {
-            "bio": forms.Textarea(attrs={"rows": 5}),
-            "portfolio_links": forms.Textarea(
+            "bio": Textarea(attrs={"rows": 5}),
+            "portfolio_links": Textarea(
                 attrs={"rows": 3, "placeholder": "https://example.com/my-work"}
             ),
         }

@@ -1,5 +1,6 @@
 """Helpers shared by the browser forms."""
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_noop
 
@@ -27,3 +28,23 @@ def add_service_errors(form, exc: ValidationError | ApplicationError) -> None:
                 form.add_error(target, error)
     else:
         form.add_error(None, exc)
+
+
+class Textarea(forms.Textarea):
+    """A textarea whose line breaks count as one character, as the browser counts them for
+    `maxlength`: browsers send them as CR LF, so a text the browser let through at its limit
+    was refused as too long by `max_length` (and lost)."""
+
+    def value_from_datadict(self, data, files, name):
+        value = super().value_from_datadict(data, files, name)
+        return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
+class DateInput(forms.DateInput):
+    """A browser date picker: its value is always ISO (YYYY-MM-DD), whatever the language;
+    Chinese formatting (2026/12/29) left it empty and the form unsendable."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")

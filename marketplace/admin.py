@@ -19,6 +19,7 @@ from experts.models import Expert
 from kaigan.accounts.models import User
 from kaigan.admin_base import NoDeleteAdmin, PeopleAsText, PMScopedAdmin
 from kaigan.errors import ApplicationError, error_message
+from kaigan.forms import Textarea
 from marketplace import selectors, services
 from marketplace.models import Brief, BriefEvent, BriefStatusLog, Campaign, Match, Quote, Startup
 
@@ -172,7 +173,7 @@ class ApproveForm(forms.Form):
         label=gettext_lazy("Why this match (shown to the startup and the expert)"),
         max_length=1000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
     )
 
 

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from experts.models import Tag
 from experts.selectors import tag_list
+from kaigan.forms import DateInput, Textarea
 from marketplace.models import BUDGET_MAX, BUDGET_MIN, Brief, Startup
 
 
@@ -16,7 +17,7 @@ class BriefForm(forms.Form):
     description = forms.CharField(
         label=_("What do you need?"),
         max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 6}),
+        widget=Textarea(attrs={"rows": 6}),
         help_text=_("The goal, the audience, what you already have, what good looks like."),
     )
     tag = TagChoiceField(
@@ -32,7 +33,7 @@ class BriefForm(forms.Form):
     budget_max = forms.IntegerField(
         label=_("Budget up to (CNY)"), min_value=BUDGET_MIN, max_value=BUDGET_MAX
     )
-    deadline = forms.DateField(label=_("Deadline"), widget=forms.DateInput(attrs={"type": "date"}))
+    deadline = forms.DateField(label=_("Deadline"), widget=DateInput())
     campaign = forms.CharField(
         label=_("Campaign (optional)"),
         max_length=60,
@@ -93,7 +94,7 @@ class StartupProfileForm(forms.ModelForm):
     class Meta:
         model = Startup
         fields = ["company_name", "stage", "industry", "city", "website", "description"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+        widgets = {"description": Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -94,7 +94,7 @@ def expert_work_for(*, expert) -> dict:
             # An engagement the startup ended stays in the expert's history, marked so.
             | Q(status=Match.Status.REPLACED, responded_at__isnull=False)
         )
-        .select_related("brief__tag", "brief__startup", "brief__pm")
+        .select_related("brief__tag", "brief__startup", "brief__pm", "project")
         .prefetch_related(
             Prefetch(
                 "quotes",

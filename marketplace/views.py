@@ -152,7 +152,7 @@ def _edit_after_conflict(request, pk):
     )
     shown = {**saved, "tag": brief.tag.display_name}
     newer = [
-        (again[name].label, shown[name])
+        (again[name].label, shown[name] or "—")
         for name in BriefForm.base_fields
         if name != "version" and str(saved[name]).strip() != str(again[name].value() or "").strip()
     ]

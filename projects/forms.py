@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kaigan.forms import Textarea
 from projects.models import Feedback
 
 
@@ -17,7 +18,7 @@ class AcceptForm(forms.Form):
         label=_("Review (optional)"),
         max_length=2000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
     )
 
 
@@ -29,7 +30,7 @@ class DissatisfactionForm(forms.Form):
         label=_("Tell us more (optional)"),
         max_length=2000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
     )
 
 
@@ -38,7 +39,7 @@ class DeliverForm(forms.Form):
         label=_("What you hand over"),
         max_length=2000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
         help_text=_("Links, where the files are, anything the startup should know."),
     )
 

@@ -607,3 +607,27 @@ def test_an_edit_keeps_a_deadline_that_has_passed_meanwhile(client, startup):
         f"/api/v1/briefs/{brief.pk}/", {"title": "", "deadline": brief.deadline.isoformat()}
     )
     assert set(patched.json()["errors"]) == {"title"}  # the unchanged deadline is not refused
+
+
+def test_the_edit_page_gives_the_date_picker_an_iso_date_in_chinese_too(client, startup):
+    brief = factories.BriefFactory(startup=startup, status=S.OPEN)
+    client.force_login(startup.owner)
+    page = client.get(reverse("marketplace:brief_edit", args=[brief.pk])).content.decode()
+    assert f'type="date" name="deadline" value="{brief.deadline.isoformat()}"' in page
+
+
+def test_after_a_refused_form_the_language_switch_does_not_lead_to_a_form_only_address(
+    client, startup
+):
+    brief = factories.BriefFactory(startup=startup, status=S.OPEN)
+    client.force_login(startup.owner)
+    url = reverse("marketplace:brief_cancel", args=[brief.pk])
+    refused = client.post(url, {"reason": "x"})
+    assert refused.status_code == 400
+    assert f'name="next" type="hidden" value="{url}"' not in refused.content.decode()
+    switched = client.post(
+        reverse("set_language"),
+        {"language": "en"},
+        HTTP_REFERER=f"http://testserver{reverse('marketplace:brief_detail', args=[brief.pk])}",
+    )
+    assert switched["Location"].endswith(reverse("marketplace:brief_detail", args=[brief.pk]))

@@ -169,3 +169,14 @@ def _approved(brief, pm):
     match = brief.matches.order_by("rank").first()
     marketplace_services.match_approve(match_id=match.pk, actor=pm)
     return match
+
+
+def test_a_login_from_a_browser_that_never_chose_keeps_the_saved_language(client):
+    from tests.factories import PASSWORD
+
+    user = factories.UserFactory(email="saved-en@example.com")
+    user.language = "en"
+    user.save(update_fields=["language"])
+    client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    user.refresh_from_db()
+    assert user.language == "en"

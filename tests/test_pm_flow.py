@@ -536,3 +536,27 @@ def test_the_startup_sees_plain_signals_not_a_prior_as_a_rating(client, pm):
     assert "<dt>评分</dt><dd>暂无评分</dd>" in page  # not the ranking's prior of ~3.8
     assert "贝叶斯" not in page
     assert "匹配得分" not in page
+
+
+@pytest.mark.django_db
+def test_a_long_note_as_the_browser_sends_it_is_kept_and_links_read_right(client, pm):
+    """Browsers count a line break as one character for maxlength and send it as two."""
+    brief, match = _invited(pm)
+    services.invitation_accept(match_id=match.pk, user=match.expert.user)
+    lines = ["初稿在这里：https://pan.example.com/s/abc，提取码 1234", *["修改说明" * 2] * 210]
+    note = "\r\n".join(lines)
+    assert len(note.replace("\r\n", "\n")) <= 2000 < len(note)
+    client.force_login(match.expert.user)
+    client.post(reverse("projects:brief_deliver", args=[brief.pk]), {"note": note})
+    project = Project.objects.get(match=match)
+    assert project.delivery_note == note.replace("\r\n", "\n")
+
+    page = client.get(reverse("experts:dashboard")).content.decode()
+    assert "你交付的内容" in page  # the expert sees what they handed over
+    client.force_login(brief.startup.owner)
+    page = client.get(reverse("marketplace:brief_detail", args=[brief.pk])).content.decode()
+    link = (
+        '<a href="https://pan.example.com/s/abc" rel="nofollow noopener" target="_blank">'
+        "https://pan.example.com/s/abc</a>，提取码 1234"
+    )
+    assert f"初稿在这里：{link}" in page

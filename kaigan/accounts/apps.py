@@ -14,7 +14,12 @@ class AccountsConfig(AppConfig):
 
 
 def _remember_language(sender, request, user, **kwargs):
-    """At every login: the language the person signs in with is the one their mails use."""
+    """At login, a language the person chose in this browser (the switch's cookie) becomes the
+    one their mails use; a browser that never chose keeps the saved choice as it is."""
+    from django.conf import settings
+
     from kaigan.accounts.services import user_language_remember
 
-    user_language_remember(user=user, language=getattr(request, "LANGUAGE_CODE", ""))
+    chosen = getattr(request, "COOKIES", {}).get(settings.LANGUAGE_COOKIE_NAME)
+    if chosen:
+        user_language_remember(user=user, language=chosen)
