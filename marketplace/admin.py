@@ -540,6 +540,11 @@ class MatchAdmin(PMScopedAdmin):
             request.POST or None,
             initial={"scope_days": suggested} if match.expert.day_rate else {},
         )
+        if not match.expert.day_rate:  # else the quote's default would pass unannounced
+            form.fields["fixed_price"].help_text = _(
+                "This expert has no day rate: give a fixed price, or the lower budget "
+                "(¥%(budget)s) is offered."
+            ) % {"budget": match.brief.budget_min}
         if request.method == "POST" and form.is_valid():
             days, price = form.cleaned_data["scope_days"], form.cleaned_data["fixed_price"]
             if days is not None and price is not None:
@@ -561,6 +566,13 @@ class MatchAdmin(PMScopedAdmin):
                     messages.SUCCESS,
                 )
                 quote = match.quotes.order_by("-version").first()
+                if quote and days is None and price is None and not match.expert.day_rate:
+                    self.message_user(
+                        request,
+                        _("No day rate and no scope: the offer is a fixed ¥%(price)s.")
+                        % {"price": quote.fixed_price},
+                        messages.WARNING,
+                    )
                 if quote and quote.total > match.brief.budget_max:
                     self.message_user(
                         request,

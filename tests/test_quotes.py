@@ -325,6 +325,32 @@ def test_the_expert_sees_the_brief_they_work_on(client, pm):
 
 
 @pytest.mark.django_db
+def test_approving_an_expert_without_a_day_rate_says_what_is_offered(client, pm):
+    expert = factories.ExpertFactory(day_rate=None)
+    expert_refresh_rank_base(expert_id=expert.pk)
+    brief = factories.BriefFactory(pm=pm, budget_min=5000, budget_max=10000)
+    propose_matches(brief)
+    match = brief.matches.get(expert=expert)
+    client.force_login(pm)
+    url = reverse("admin:marketplace_match_approve", args=[match.pk])
+    assert "预算下限（¥5000）" in client.get(url).content.decode()
+    response = client.post(url, {"note": ""}, follow=True)
+    assert "报价为固定价格 ¥5000" in [str(m) for m in response.context["messages"]][-1]
+
+
+@pytest.mark.django_db
+def test_the_startup_is_warned_of_a_change_above_its_budget(client, pm):
+    brief, match = _approved(pm)
+    services.invitation_accept(match_id=match.pk, user=match.expert.user)
+    marketplace_services.quote_propose_change(
+        brief_id=brief.pk, user=match.expert.user, fixed_price=12000
+    )
+    client.force_login(brief.startup.owner)
+    page = client.get(reverse("marketplace:brief_detail", args=[brief.pk])).content.decode()
+    assert "超出了你的预算 ¥10000" in page
+
+
+@pytest.mark.django_db
 def test_a_quote_change_by_someone_not_a_party_is_refused(pm):
     brief, match = _approved(pm)
     services.invitation_accept(match_id=match.pk, user=match.expert.user)
