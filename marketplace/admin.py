@@ -143,7 +143,7 @@ class MatchInline(admin.TabularInline):
     @admin.display(description=gettext_lazy("decide"))
     def decide(self, match):
         if match.status != Match.Status.PROPOSED:
-            return match.decision_reason or "—"
+            return match.decision_text or "—"
         return format_html(
             '<a class="button" href="{}">{}</a> <a class="button" href="{}">{}</a>',
             reverse("admin:marketplace_match_approve", args=[match.pk]),
@@ -476,7 +476,7 @@ class MatchAdmin(PMScopedAdmin):
         "score",
         "breakdown",
         "pm_note",
-        "decision_reason",
+        "decision_shown",
         "created_at",
         "decided_at",
         "invited_at",
@@ -487,6 +487,10 @@ class MatchAdmin(PMScopedAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description=gettext_lazy("reason"))
+    def decision_shown(self, match):
+        return match.decision_text or "—"
 
     def has_approve_permission(self, request):
         return request.user.has_perm("marketplace.approve_match")

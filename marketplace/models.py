@@ -252,6 +252,11 @@ class Match(models.Model):
     breakdown = models.JSONField(_("score breakdown"), default=dict)
     pm_note = models.TextField(_("why this match"), max_length=1000, blank=True)
     decision_reason = models.CharField(_("reason"), max_length=500, blank=True)
+    # A reason the platform gave, written out in the reader's language (marketplace.reasons).
+    decision_key = models.CharField(_("reason key"), max_length=40, blank=True, db_default="")
+    decision_params = models.JSONField(
+        _("reason parameters"), default=dict, db_default={}, blank=True
+    )
     created_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     invited_at = models.DateTimeField(_("invited at"), null=True, blank=True)
@@ -295,6 +300,15 @@ class Match(models.Model):
 
     def __str__(self):
         return f"#{self.rank} {self.expert} ({self.get_status_display()})"
+
+    @property
+    def decision_text(self) -> str:
+        """Why the match ended, in the reader's language when the platform said it."""
+        if self.decision_key:
+            from marketplace.reasons import render
+
+            return render(self.decision_key, self.decision_params)
+        return self.decision_reason
 
 
 class Quote(models.Model):

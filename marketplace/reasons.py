@@ -1,10 +1,11 @@
-"""Why the platform moved a brief, written in the reader's language.
+"""Why the platform moved a brief or ended a match, written in the reader's language.
 
 A reason a person types (a PM's note, a startup's cancel reason) is stored as typed. A reason
-the platform gives is stored as a key and its parameters (`BriefEvent.reason_key`,
-`reason_params`) and written out when read, in the reader's language: stored as text, it was
-in whichever language the person who set it off happened to use. `BriefEvent.reason` also
-keeps the text in the site's language, for the export and any reader of the raw row.
+the platform gives is stored as a key and its parameters (`BriefEvent.reason_key` and
+`reason_params`, `Match.decision_key` and `decision_params`) and written out when read, in
+the reader's language: stored as text, it was in whichever language the person who set it off
+happened to use. The text column also keeps it in the site's language, for the export and any
+reader of the raw row.
 """
 
 from django.conf import settings
@@ -22,6 +23,10 @@ TEXTS = {
     "rematch_round": _("Re-match round %(n)d"),
     "rematch_failed": _("Re-matching failed %(n)d times."),
     "requeued_by_pm": _("Requeued by the PM."),
+    # Why a match ended, as its `decision_key` says.
+    "brief_cancelled": _("The brief was cancelled."),
+    "another_approved": _("Another expert was approved."),
+    "no_answer": _("No answer in time."),
 }
 
 
@@ -55,3 +60,11 @@ def site_text(text) -> str:
     language, whichever language the request that wrote it was in."""
     with translation.override(settings.LANGUAGE_CODE):
         return str(text)
+
+
+def stored(reason) -> tuple[str, str, dict]:
+    """(text, key, parameters) to store for a reason: typed text as it is (at most 500
+    characters), a platform's `Reason` as its key and parameters with the site's text."""
+    if isinstance(reason, Reason):
+        return reason.in_site_language()[:500], reason.key, reason.params
+    return (reason or "")[:500], "", {}

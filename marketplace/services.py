@@ -17,7 +17,6 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from experts.models import Tag
 from kaigan.accounts.models import User
@@ -34,7 +33,7 @@ from marketplace.models import (
     Quote,
     Startup,
 )
-from marketplace.reasons import Reason, site_text
+from marketplace.reasons import Reason, stored
 
 S = Brief.Status
 
@@ -122,16 +121,13 @@ def brief_transition(*, brief: Brief, to: str, actor=None, reason: str | Reason 
     brief.status = to
     brief.status_changed_at = now
     brief.save(update_fields=["status", "status_changed_at", "updated_at"])
-    if isinstance(reason, Reason):
-        key, params, reason = reason.key, reason.params, reason.in_site_language()
-    else:
-        key, params = "", {}
+    text, key, params = stored(reason)
     event = BriefEvent.objects.create(
         brief=brief,
         actor=actor if actor is not None and actor.is_authenticated else None,
         from_status=current,
         to_status=to,
-        reason=reason[:500],
+        reason=text,
         reason_key=key,
         reason_params=params,
     )
@@ -410,8 +406,18 @@ def brief_cancel(*, brief_id: int, actor, reason: str = "") -> Brief:
             quote_void(match=match)
         match.status = Match.Status.WITHDRAWN
         match.decided_at = now
-        match.decision_reason = _("The brief was cancelled.")
-        match.save(update_fields=["status", "decided_at", "decision_reason"])
+        match.decision_reason, match.decision_key, match.decision_params = stored(
+            Reason("brief_cancelled")
+        )
+        match.save(
+            update_fields=[
+                "status",
+                "decided_at",
+                "decision_reason",
+                "decision_key",
+                "decision_params",
+            ]
+        )
     brief_transition(brief=brief, to=S.CANCELLED, actor=actor, reason=reason)
     return brief
 
@@ -482,7 +488,9 @@ def match_approve(
     brief.matches.filter(status=Match.Status.PROPOSED).exclude(pk=match.pk).update(
         status=Match.Status.WITHDRAWN,
         decided_at=now,
-        decision_reason=site_text(gettext_lazy("Another expert was approved.")),
+        decision_reason=Reason("another_approved").in_site_language(),
+        decision_key="another_approved",
+        decision_params={},
     )
     expert_adjust_counters(expert_id=expert.pk, pending_invitations=1)
     brief_transition(brief=brief, to=S.AWAITING_EXPERT, actor=actor, reason=match.pm_note)

@@ -12,7 +12,6 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from experts import services as expert_services
 from experts.models import Expert
@@ -21,7 +20,7 @@ from kaigan.errors import Conflict, InvalidTransition
 from kaigan.notifications.services import notify
 from marketplace import services as marketplace_services
 from marketplace.models import Brief, Match, Startup
-from marketplace.reasons import Reason, site_text
+from marketplace.reasons import Reason, stored
 from marketplace.selectors import live_match
 from projects.models import Feedback, Project, ProjectManager, RematchJob
 
@@ -295,11 +294,19 @@ def invitation_decline(*, match_id: int, user, reason: str = "") -> RematchJob:
     return job
 
 
-def _end_invitation(match: Match, *, status: str, reason: str = "") -> None:
+def _end_invitation(match: Match, *, status: str, reason: str | Reason = "") -> None:
     match.status = status
     match.responded_at = timezone.now()
-    match.decision_reason = (reason or "")[:500]
-    match.save(update_fields=["status", "responded_at", "decision_reason"])
+    match.decision_reason, match.decision_key, match.decision_params = stored(reason)
+    match.save(
+        update_fields=[
+            "status",
+            "responded_at",
+            "decision_reason",
+            "decision_key",
+            "decision_params",
+        ]
+    )
     marketplace_services.quote_void(match=match)
     expert_services.expert_adjust_counters(expert_id=match.expert_id, pending_invitations=-1)
 
@@ -317,8 +324,7 @@ def invitations_expire(*, now=None) -> int:
             match = Match.objects.select_related("expert").get(pk=match_id)
             if match.status != M.APPROVED or match.expires_at > now:
                 continue  # answered meanwhile
-            no_answer = site_text(gettext_lazy("No answer in time."))
-            _end_invitation(match, status=M.EXPIRED, reason=no_answer)
+            _end_invitation(match, status=M.EXPIRED, reason=Reason("no_answer"))
             # The job first: its message is published after commit ahead of the PM's e-mail.
             rematch_start(
                 brief=brief,
@@ -429,8 +435,18 @@ def dissatisfaction_submit(*, brief_id: int, user, reason: str, comment: str = "
         was = match.status
         match.status = M.REPLACED
         match.decided_at = timezone.now()
-        match.decision_reason = site_text(Feedback.Reason(reason).label)
-        match.save(update_fields=["status", "decided_at", "decision_reason"])
+        match.decision_reason, match.decision_key, match.decision_params = stored(
+            Reason("feedback", code=reason)
+        )
+        match.save(
+            update_fields=[
+                "status",
+                "decided_at",
+                "decision_reason",
+                "decision_key",
+                "decision_params",
+            ]
+        )
         if was == M.ACCEPTED:
             Project.objects.filter(match=match).update(
                 status=Project.Status.REPLACED, ended_at=timezone.now()

@@ -358,6 +358,15 @@ def test_the_platforms_reasons_are_written_in_each_readers_language(client, sett
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
     admin_page = client.get(reverse("admin:marketplace_brief_change", args=[brief.pk]))
     assert "第 2 轮重新匹配" in admin_page.content.decode()
+    assert "已批准了另一位专家。" in admin_page.content.decode()  # the round-1 withdrawals
+    # A PM on the English admin reads the matches' ends in English, not as stored.
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english_admin = client.get(reverse("admin:marketplace_brief_change", args=[brief.pk]))
+    html = english_admin.content.decode()
+    assert "Not the right fit" in html
+    assert "Another expert was approved." in html
+    assert "不太合适" not in html
+    assert "已批准了另一位专家" not in html
 
 
 def _promise_column(client, brief) -> str:
