@@ -301,6 +301,16 @@ class Match(models.Model):
     def __str__(self):
         return f"#{self.rank} {self.expert} ({self.get_status_display()})"
 
+    #: The columns `decide` sets.
+    DECISION_FIELDS = ("decision_reason", "decision_key", "decision_params")
+
+    def decide(self, reason) -> None:
+        """Record why the match ended: typed text, or the platform's `marketplace.reasons.Reason`
+        (the caller saves `DECISION_FIELDS`)."""
+        from marketplace.reasons import stored
+
+        self.decision_reason, self.decision_key, self.decision_params = stored(reason)
+
     @property
     def decision_text(self) -> str:
         """Why the match ended, in the reader's language when the platform said it."""

@@ -406,18 +406,8 @@ def brief_cancel(*, brief_id: int, actor, reason: str = "") -> Brief:
             quote_void(match=match)
         match.status = Match.Status.WITHDRAWN
         match.decided_at = now
-        match.decision_reason, match.decision_key, match.decision_params = stored(
-            Reason("brief_cancelled")
-        )
-        match.save(
-            update_fields=[
-                "status",
-                "decided_at",
-                "decision_reason",
-                "decision_key",
-                "decision_params",
-            ]
-        )
+        match.decide(Reason("brief_cancelled"))
+        match.save(update_fields=["status", "decided_at", *Match.DECISION_FIELDS])
     brief_transition(brief=brief, to=S.CANCELLED, actor=actor, reason=reason)
     return brief
 

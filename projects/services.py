@@ -20,7 +20,7 @@ from kaigan.errors import Conflict, InvalidTransition
 from kaigan.notifications.services import notify
 from marketplace import services as marketplace_services
 from marketplace.models import Brief, Match, Startup
-from marketplace.reasons import Reason, stored
+from marketplace.reasons import Reason
 from marketplace.selectors import live_match
 from projects.models import Feedback, Project, ProjectManager, RematchJob
 
@@ -297,16 +297,8 @@ def invitation_decline(*, match_id: int, user, reason: str = "") -> RematchJob:
 def _end_invitation(match: Match, *, status: str, reason: str | Reason = "") -> None:
     match.status = status
     match.responded_at = timezone.now()
-    match.decision_reason, match.decision_key, match.decision_params = stored(reason)
-    match.save(
-        update_fields=[
-            "status",
-            "responded_at",
-            "decision_reason",
-            "decision_key",
-            "decision_params",
-        ]
-    )
+    match.decide(reason)
+    match.save(update_fields=["status", "responded_at", *Match.DECISION_FIELDS])
     marketplace_services.quote_void(match=match)
     expert_services.expert_adjust_counters(expert_id=match.expert_id, pending_invitations=-1)
 
@@ -435,18 +427,8 @@ def dissatisfaction_submit(*, brief_id: int, user, reason: str, comment: str = "
         was = match.status
         match.status = M.REPLACED
         match.decided_at = timezone.now()
-        match.decision_reason, match.decision_key, match.decision_params = stored(
-            Reason("feedback", code=reason)
-        )
-        match.save(
-            update_fields=[
-                "status",
-                "decided_at",
-                "decision_reason",
-                "decision_key",
-                "decision_params",
-            ]
-        )
+        match.decide(Reason("feedback", code=reason))
+        match.save(update_fields=["status", "decided_at", *Match.DECISION_FIELDS])
         if was == M.ACCEPTED:
             Project.objects.filter(match=match).update(
                 status=Project.Status.REPLACED, ended_at=timezone.now()
