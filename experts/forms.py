@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from experts.models import Expert
 from experts.selectors import tag_list
+from experts.services import portfolio_links_check
 from kaigan.forms import Textarea
 
 
@@ -26,6 +27,13 @@ class ExpertProfileForm(forms.ModelForm):
             ),
         }
         help_texts = {"day_rate": _("Whole CNY per working day, between 100 and 100,000.")}
+
+    def clean_portfolio_links(self):
+        """The service's check now, so that one answer names every field."""
+        cleaned, problem = portfolio_links_check(self.cleaned_data["portfolio_links"])
+        if problem:
+            raise forms.ValidationError(problem)
+        return cleaned
 
 
 class TagClaimForm(forms.Form):

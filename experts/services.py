@@ -42,24 +42,28 @@ def expert_lock(*, expert_id: int) -> Expert:
     return Expert.objects.select_for_update().get(pk=expert_id)
 
 
-def portfolio_links_clean(value: str) -> str:
+def portfolio_links_check(value: str) -> tuple[str, str | None]:
+    """The links one per line, cleaned, and what is wrong with them (None when nothing is).
+
+    Input layers call it next to their own field checks, so that one answer names every field;
+    `portfolio_links_clean` is the service's own use."""
     lines = [line.strip() for line in (value or "").splitlines() if line.strip()]
     if len(lines) > MAX_PORTFOLIO_LINKS:
-        raise ValidationError(
-            {
-                "portfolio_links": _("At most %(n)d links, one per line.")
-                % {"n": MAX_PORTFOLIO_LINKS}
-            }
-        )
+        return "", _("At most %(n)d links, one per line.") % {"n": MAX_PORTFOLIO_LINKS}
     validate = URLValidator(schemes=["http", "https"])
     for line in lines:
         try:
             validate(line)
         except ValidationError:
-            raise ValidationError(
-                {"portfolio_links": _("“%(link)s” is not a web link.") % {"link": line[:80]}}
-            ) from None
-    return "\n".join(lines)
+            return "", _("“%(link)s” is not a web link.") % {"link": line[:80]}
+    return "\n".join(lines), None
+
+
+def portfolio_links_clean(value: str) -> str:
+    cleaned, problem = portfolio_links_check(value)
+    if problem:
+        raise ValidationError({"portfolio_links": problem})
+    return cleaned
 
 
 @transaction.atomic

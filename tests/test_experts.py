@@ -360,3 +360,21 @@ def test_two_concurrent_claims_end_with_exactly_one_tag_and_a_consistent_history
     assert changes[0].from_tag_id is None
     assert changes[1].from_tag_id == changes[0].to_tag_id  # no lost update
     assert expert.tag_id == changes[1].to_tag_id
+
+
+def test_one_answer_names_a_bad_link_next_to_a_bad_day_rate(client, expert):
+    client.force_login(expert.user)
+    data = {
+        "display_name": "专家",
+        "day_rate": -1,
+        "capacity": 3,
+        "availability": "available",
+        "portfolio_links": "not a link",
+    }
+    response = client.post(reverse("experts:dashboard"), data)
+    assert set(response.context["form"].errors) == {"day_rate", "portfolio_links"}
+    api = client_for(expert.user).patch(
+        "/api/v1/experts/me/", {"day_rate": -1, "portfolio_links": "not a link"}, format="json"
+    )
+    assert api.status_code == 400
+    assert set(api.json()["errors"]) == {"day_rate", "portfolio_links"}

@@ -112,6 +112,13 @@ class ExpertUpdateSerializer(serializers.ModelSerializer):
         ]
         extra_kwargs = {"display_name": {"required": False}}
 
+    def validate_portfolio_links(self, value):
+        # The service's check here, so that one answer names every field.
+        cleaned, problem = services.portfolio_links_check(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return cleaned
+
 
 def _my_expert(request) -> Expert:
     return get_object_or_404(Expert.objects.select_related("tag", "user"), user=request.user)
