@@ -32,13 +32,11 @@ def favicon(request):
 
 def set_language(request):
     """Django's language switch, which also keeps a signed-in person's choice for their mails."""
-    from django.utils.translation import get_language_from_request
     from django.views.i18n import set_language as django_set_language
 
     from kaigan.accounts.services import user_language_remember
 
     response = django_set_language(request)
     if request.method == "POST" and request.user.is_authenticated:
-        chosen = request.POST.get("language") or get_language_from_request(request)
-        user_language_remember(user=request.user, language=chosen)
+        user_language_remember(user=request.user, language=request.POST.get("language", ""))
     return response

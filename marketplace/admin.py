@@ -187,11 +187,7 @@ class PickForm(forms.Form):
 
     def __init__(self, *args, brief: Brief, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["expert"].queryset = (
-            Expert.objects.filter(tag_id=brief.tag_id, availability="available")
-            .exclude(matches__brief=brief)
-            .order_by("-rank_base", "id")
-        )
+        self.fields["expert"].queryset = selectors.pick_candidates(brief=brief)
 
 
 @admin.register(Brief)
@@ -422,7 +418,8 @@ class BriefAdmin(PMScopedAdmin):
                 "available will appear here."
             ) % {
                 "tag": brief.tag,
-                "proposed": Expert.objects.filter(matches__brief=brief).distinct().count(),
+                # One match per (brief, expert): the brief's matches are the experts proposed.
+                "proposed": brief.matches.count(),
             }
             return self._confirm(
                 request, brief, title=_("Pick an expert by hand"), form=None, button="", note=note
@@ -539,16 +536,18 @@ class MatchAdmin(PMScopedAdmin):
 
     def approve_view(self, request, pk):
         match = self._match_for(request, pk)
-        suggested = services.suggested_scope(brief=match.brief, expert=match.expert)
+        default_days, default_price = services.quote_default_terms(
+            brief=match.brief, expert=match.expert
+        )
         form = ApproveForm(
             request.POST or None,
-            initial={"scope_days": suggested} if match.expert.day_rate else {},
+            initial={"scope_days": default_days} if default_days is not None else {},
         )
-        if not match.expert.day_rate:  # else the quote's default would pass unannounced
+        if default_price is not None:  # else the quote's default would pass unannounced
             form.fields["fixed_price"].help_text = _(
                 "This expert has no day rate: give a fixed price, or the lower budget "
                 "(¥%(budget)s) is offered."
-            ) % {"budget": match.brief.budget_min}
+            ) % {"budget": default_price}
         if request.method == "POST" and form.is_valid():
             days, price = form.cleaned_data["scope_days"], form.cleaned_data["fixed_price"]
             if days is not None and price is not None:
@@ -570,7 +569,7 @@ class MatchAdmin(PMScopedAdmin):
                     messages.SUCCESS,
                 )
                 quote = match.quotes.order_by("-version").first()
-                if quote and days is None and price is None and not match.expert.day_rate:
+                if quote and days is None and price is None and default_price is not None:
                     self.message_user(
                         request,
                         _("No day rate and no scope: the offer is a fixed ¥%(price)s.")

@@ -198,3 +198,15 @@ def with_rematch_promise(briefs):
             output_field=BooleanField(),
         )
     )
+
+
+def pick_candidates(*, brief: Brief):
+    """The experts a PM may pick by hand for the brief: available, of its tag, and never
+    proposed for it (one match per brief and expert), best stored score first."""
+    from experts.models import Expert
+
+    return (
+        Expert.objects.filter(tag_id=brief.tag_id, availability="available")
+        .exclude(matches__brief=brief)
+        .order_by("-rank_base", "id")
+    )

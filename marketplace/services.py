@@ -478,9 +478,7 @@ def match_approve(
     brief.matches.filter(status=Match.Status.PROPOSED).exclude(pk=match.pk).update(
         status=Match.Status.WITHDRAWN,
         decided_at=now,
-        decision_reason=Reason("another_approved").in_site_language(),
-        decision_key="another_approved",
-        decision_params={},
+        **dict(zip(Match.DECISION_FIELDS, stored(Reason("another_approved")), strict=True)),
     )
     expert_adjust_counters(expert_id=expert.pk, pending_invitations=1)
     brief_transition(brief=brief, to=S.AWAITING_EXPERT, actor=actor, reason=match.pm_note)
@@ -634,13 +632,18 @@ def suggested_scope(*, brief: Brief, expert) -> Decimal:
     )
 
 
+def quote_default_terms(*, brief: Brief, expert) -> tuple[Decimal | None, int | None]:
+    """(scope_days, fixed_price) offered when the PM gives neither: the suggested days at the
+    expert's day rate, or, for an expert without one, the lower budget as a fixed price."""
+    if expert.day_rate:
+        return suggested_scope(brief=brief, expert=expert), None
+    return None, brief.budget_min
+
+
 def quote_offer(*, brief: Brief, match: Match, actor, scope_days=None, fixed_price=None) -> Quote:
     """The PM's scope for an approved match (caller holds the brief lock)."""
     if scope_days is None and fixed_price is None:
-        if match.expert.day_rate:
-            scope_days = suggested_scope(brief=brief, expert=match.expert)
-        else:
-            fixed_price = brief.budget_min
+        scope_days, fixed_price = quote_default_terms(brief=brief, expert=match.expert)
     quote = _priced(
         brief,
         match,

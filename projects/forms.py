@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kaigan.forms import Textarea
-from projects.models import Feedback
+from projects.models import Feedback, Project
 
 
 class AcceptForm(forms.Form):
@@ -37,7 +37,7 @@ class DissatisfactionForm(forms.Form):
 class DeliverForm(forms.Form):
     note = forms.CharField(
         label=_("What you hand over"),
-        max_length=2000,
+        max_length=Project.DELIVERY_NOTE_MAX,
         required=False,
         widget=Textarea(attrs={"rows": 3}),
         help_text=_("Links, where the files are, anything the startup should know."),

@@ -100,7 +100,10 @@ class Project(models.Model):
     started_at = models.DateTimeField(_("started at"), auto_now_add=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     # What the expert handed over: links, where the files are, anything the startup should know.
-    delivery_note = models.TextField(_("delivery note"), max_length=2000, blank=True, db_default="")
+    DELIVERY_NOTE_MAX = 2000
+    delivery_note = models.TextField(
+        _("delivery note"), max_length=DELIVERY_NOTE_MAX, blank=True, db_default=""
+    )
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
 
     class Meta:

@@ -338,8 +338,10 @@ def invitations_expire(*, now=None) -> int:
 def work_deliver(*, brief_id: int, user, note: str = "") -> Project:
     """The working expert marks the work delivered, with a note of what they hand over."""
     note = (note or "").strip()
-    if len(note) > 2000:
-        raise ValidationError({"note": _("At most 2000 characters.")})
+    if len(note) > Project.DELIVERY_NOTE_MAX:
+        raise ValidationError(
+            {"note": _("At most %(n)d characters.") % {"n": Project.DELIVERY_NOTE_MAX}}
+        )
     if not Brief.objects.filter(pk=brief_id).exists():
         raise Http404
     brief = marketplace_services.brief_lock(brief_id=brief_id)

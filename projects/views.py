@@ -104,6 +104,11 @@ def brief_not_satisfied(request, pk):
     return _brief_page_again(request, brief, dissatisfaction_form=form)
 
 
+def _form_errors(form) -> str:
+    """A refused small form's errors, as one message (the page it came from is a list)."""
+    return " ".join(e for errs in form.errors.values() for e in errs)
+
+
 def _expert_action(request, action, success_message):
     try:
         action()
@@ -129,7 +134,7 @@ def invitation_accept(request, pk):
 def invitation_decline(request, pk):
     form = DeclineForm(request.POST)
     if not form.is_valid():  # refused, not declined without the reason
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, _form_errors(form))
         return redirect("experts:dashboard")
     reason = form.cleaned_data["reason"]
     return _expert_action(
@@ -144,7 +149,7 @@ def invitation_decline(request, pk):
 def brief_deliver(request, pk):
     form = DeliverForm(request.POST)
     if not form.is_valid():  # refused as a whole: not delivered without the note
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, _form_errors(form))
         return redirect("experts:dashboard")
     return _expert_action(
         request,
@@ -180,7 +185,7 @@ def quote_change(request, pk):
         else:
             messages.success(request, _("Your proposal is sent; the other side must agree."))
     else:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, _form_errors(form))
     return _back_to_work(request, brief.pk)
 
 

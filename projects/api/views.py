@@ -26,7 +26,7 @@ from marketplace.api.serializers import (
 from marketplace.api.views import BRIEF_RESPONSE_EXAMPLE, _brief_out
 from marketplace.models import Brief, Match, Quote
 from projects import services
-from projects.models import Feedback, RematchJob
+from projects.models import Feedback, Project, RematchJob
 
 
 def _match_for_pm(user, pk) -> Match:
@@ -254,7 +254,7 @@ class DeliveredSerializer(serializers.Serializer):
 
 class DeliverInputSerializer(serializers.Serializer):
     note = serializers.CharField(
-        max_length=2000,
+        max_length=Project.DELIVERY_NOTE_MAX,
         required=False,
         allow_blank=True,
         help_text="What is handed over: links, where the files are, notes for the startup.",
