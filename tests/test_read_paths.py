@@ -27,7 +27,7 @@ from marketplace.api.serializers import (
     PersonSerializer,
     QuoteSerializer,
 )
-from marketplace.api.views import _with_live_match
+from marketplace.api.views import _with_current_match
 from marketplace.models import Brief, Match, Quote
 from projects.api.views import InvitationSerializer
 from tests import factories
@@ -55,7 +55,7 @@ def _briefs_of_every_shape(startup, pm):
 def test_fast_brief_serializer_renders_what_drf_renders(pm):
     startup = factories.StartupFactory()
     _briefs_of_every_shape(startup, pm)
-    briefs = list(_with_live_match(Brief.objects.filter(startup=startup)))
+    briefs = list(_with_current_match(Brief.objects.filter(startup=startup)))
     assert len(briefs) == 4
     serializer = BriefOutputSerializer()
     for brief in briefs:

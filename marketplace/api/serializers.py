@@ -80,30 +80,33 @@ class BriefOutputSerializer(FastOutputMixin, serializers.ModelSerializer):
 
     @extend_schema_field(ExpertRefSerializer(allow_null=True))
     def get_current_expert(self, brief):
-        live = getattr(brief, "live_matches", None)
-        if live is None:
-            live = list(
-                brief.matches.filter(status__in=Match.LIVE_STATUSES).select_related("expert__tag")
+        """The invited or working expert, or the one who completed the brief."""
+        current = getattr(brief, "current_matches", None)
+        if current is None:
+            current = list(
+                brief.matches.filter(status__in=Match.CURRENT_STATUSES).select_related(
+                    "expert__tag"
+                )
             )
-        return self._expert_serializer.to_representation(live[0].expert) if live else None
+        return self._expert_serializer.to_representation(current[0].expert) if current else None
 
     @extend_schema_field(QuoteSerializer(allow_null=True))
     def get_quote(self, brief):
         """The current expert's quote in force (offered with the invitation, or agreed)."""
         quotes = getattr(brief, "current_quotes", None)
-        live = getattr(brief, "live_matches", None)
-        if quotes is None and live is not None:
-            # The list reads the quote with the live match (a quote's brief is its match's
-            # brief, and a brief has at most one live match).
-            if not live:
+        current = getattr(brief, "current_matches", None)
+        if quotes is None and current is not None:
+            # The list reads the quote with the current match (a quote's brief is its match's
+            # brief, and a brief has at most one current match).
+            if not current:
                 quotes = []
-            elif hasattr(live[0], "current_quote_pk"):
-                quotes = [live[0].current_quote] if live[0].current_quote_pk else []
+            elif hasattr(current[0], "current_quote_pk"):
+                quotes = [current[0].current_quote] if current[0].current_quote_pk else []
         if quotes is None:
             quotes = list(
                 Quote.objects.filter(
                     brief=brief,
-                    match__status__in=Match.LIVE_STATUSES,
+                    match__status__in=Match.CURRENT_STATUSES,
                     status__in=[Quote.Status.OFFERED, Quote.Status.AGREED],
                 )
             )

@@ -52,23 +52,23 @@ BRIEF_EXAMPLE = {
 BRIEF_RESPONSE_EXAMPLE = OpenApiExample("A brief", value=BRIEF_EXAMPLE, response_only=True)
 
 
-def _with_live_match(qs):
-    # At most one live match per brief and one current quote per match (both held by
-    # constraints): the prefetches need no order, and without one they skip the joins that
-    # the models' default orderings would add (Match and Quote order by their brief's
-    # ordering).
+def _with_current_match(qs):
+    # At most one current match per brief (Match.CURRENT_STATUSES) and one current quote per
+    # match (held by constraints): the prefetches need no order, and without one they skip the
+    # joins that the models' default orderings would add (Match and Quote order by their
+    # brief's ordering).
     return qs.prefetch_related(
         Prefetch(
             "matches",
-            queryset=Match.objects.filter(status__in=Match.LIVE_STATUSES)
+            queryset=Match.objects.filter(status__in=Match.CURRENT_STATUSES)
             .select_related("expert__tag")
             .order_by(),
-            to_attr="live_matches",
+            to_attr="current_matches",
         ),
         Prefetch(
             "quotes",
             queryset=Quote.objects.filter(
-                match__status__in=Match.LIVE_STATUSES,
+                match__status__in=Match.CURRENT_STATUSES,
                 status__in=[Quote.Status.OFFERED, Quote.Status.AGREED],
             ).order_by(),
             to_attr="current_quotes",
@@ -76,14 +76,14 @@ def _with_live_match(qs):
     )
 
 
-def _with_live_match_and_its_quote(qs):
-    # For the list: the live match with its current quote in one query, the quote joined on
+def _with_current_match_and_its_quote(qs):
+    # For the list: the current match with its current quote in one query, the quote joined on
     # its match_id (quote_one_current_per_match: at most one). Prefetched by brief_id with a
     # join to the match's status, PostgreSQL hash-joined every live match of the platform.
     return qs.prefetch_related(
         Prefetch(
             "matches",
-            queryset=Match.objects.filter(status__in=Match.LIVE_STATUSES)
+            queryset=Match.objects.filter(status__in=Match.CURRENT_STATUSES)
             .annotate(
                 current_quote=FilteredRelation(
                     "quotes",
@@ -94,13 +94,13 @@ def _with_live_match_and_its_quote(qs):
             .annotate(current_quote_pk=F("current_quote__id"))
             .select_related("expert__tag", "current_quote")
             .order_by(),
-            to_attr="live_matches",
+            to_attr="current_matches",
         ),
     )
 
 
 def _brief_out(request, brief_id) -> dict:
-    brief = _with_live_match(selectors.brief_list_for(user=request.user)).get(pk=brief_id)
+    brief = _with_current_match(selectors.brief_list_for(user=request.user)).get(pk=brief_id)
     return BriefOutputSerializer(brief).data
 
 
@@ -116,7 +116,7 @@ def _posted_brief_out(request, brief) -> dict:
         return _brief_out(request, brief.pk)
     if brief.startup.owner_id == request.user.pk:
         brief.startup.owner = request.user  # str(startup) falls back to the owner's email
-    brief.live_matches = []
+    brief.current_matches = []
     brief.current_quotes = []
     return _brief_output_serializer().to_representation(brief)
 
@@ -173,7 +173,7 @@ class BriefListApi(ListAPIView):
     list_order = ("-created_at", "-id")
 
     def get_queryset(self):
-        return _with_live_match_and_its_quote(
+        return _with_current_match_and_its_quote(
             selectors.brief_list_for(user=self.request.user)
         ).order_by(*self.list_order)
 
