@@ -123,8 +123,9 @@ OBJECT_WRITE_ERRORS = (400, 401, 403, 404, 409)
 def postprocess_unsupported_media_type(result, generator, request, public):
     """drf-spectacular hook: every operation that takes a body may answer 415.
 
-    DRF answers 415 when a body comes with a Content-Type none of its parsers reads (JSON, form,
-    multipart); document it once here rather than on every view.
+    DRF answers 415 when a body comes with a Content-Type none of the view's parsers reads
+    (JSON only, unless a view sets its own `parser_classes`); document it once here rather
+    than on every view.
     """
     for path in result.get("paths", {}).values():
         for operation in path.values():
@@ -132,7 +133,10 @@ def postprocess_unsupported_media_type(result, generator, request, public):
                 operation.setdefault("responses", {}).setdefault(
                     "415",
                     {
-                        "description": "The body's Content-Type is not JSON, form or multipart.",
+                        "description": (
+                            "The body's Content-Type is not one this operation reads "
+                            "(the media types of its request body)."
+                        ),
                         "content": {
                             "application/json": {
                                 "schema": {"$ref": "#/components/schemas/Error"},
