@@ -129,10 +129,21 @@ class BriefInputSerializer(serializers.Serializer):
 
     title = serializers.CharField(max_length=120)
     description = serializers.CharField(max_length=5000)
-    tag = serializers.SlugField(max_length=40)
-    budget_min = serializers.IntegerField(min_value=BUDGET_MIN, max_value=BUDGET_MAX)
-    budget_max = serializers.IntegerField(min_value=BUDGET_MIN, max_value=BUDGET_MAX)
-    deadline = serializers.DateField()
+    tag = serializers.SlugField(
+        max_length=40, help_text="The `slug` of an active tag (`GET /api/v1/tags/`)."
+    )
+    budget_min = serializers.IntegerField(
+        min_value=BUDGET_MIN, max_value=BUDGET_MAX, help_text="Whole CNY."
+    )
+    budget_max = serializers.IntegerField(
+        min_value=BUDGET_MIN, max_value=BUDGET_MAX, help_text="Whole CNY, not below `budget_min`."
+    )
+    deadline = serializers.DateField(
+        help_text=(
+            "After today and at most two years ahead (732 days), by the date in China "
+            "(Asia/Shanghai)."
+        )
+    )
     campaign = serializers.CharField(max_length=60, required=False, allow_blank=True)
 
 
@@ -153,9 +164,42 @@ class CancelInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
+class ScoreBreakdownSerializer(serializers.Serializer):
+    """How the score came about (marketplace.matching.scoring): the weighted part of each signal,
+    which add up to `score` (rounded), and the expert's Bayesian rating. An expert the PM picked
+    by hand has `{"picked_by_pm": 1}` instead."""
+
+    rating = serializers.FloatField(required=False, help_text="The rating's weighted part.")
+    experience = serializers.FloatField(
+        required=False, help_text="The weighted part for completed work."
+    )
+    free_capacity = serializers.FloatField(
+        required=False, help_text="The weighted part for free capacity."
+    )
+    activity = serializers.FloatField(
+        required=False, help_text="The weighted part for recent activity."
+    )
+    newcomer = serializers.FloatField(required=False, help_text="The newcomer bonus.")
+    rate_fit = serializers.FloatField(
+        required=False, help_text="The weighted part for a day rate the budget covers."
+    )
+    rating_avg = serializers.FloatField(
+        required=False, help_text="The expert's Bayesian average rating, 1–5."
+    )
+    picked_by_pm = serializers.IntegerField(
+        required=False, help_text="1: picked by hand by the PM, not ranked."
+    )
+
+
+@extend_schema_field(ScoreBreakdownSerializer)
+class BreakdownField(serializers.JSONField):
+    """A match's stored breakdown as it is; documented as ScoreBreakdown."""
+
+
 class MatchOutputSerializer(FastOutputMixin, serializers.ModelSerializer):
     expert = ExpertRefSerializer(read_only=True)
     brief = serializers.IntegerField(source="brief_id", read_only=True)
+    breakdown = BreakdownField(read_only=True)
 
     class Meta:
         model = Match
