@@ -236,6 +236,9 @@ class Match(models.Model):
         COMPLETED = "completed", _("Completed")
 
     LIVE_STATUSES = (Status.APPROVED, Status.ACCEPTED)
+    #: The match a brief shows as its expert (and their quote): the live one, or the one that
+    #: completed the brief (a completed brief has no live match). At most one per brief.
+    CURRENT_STATUSES = (*LIVE_STATUSES, Status.COMPLETED)
 
     brief = models.ForeignKey(
         Brief, verbose_name=_("brief"), on_delete=models.PROTECT, related_name="matches"

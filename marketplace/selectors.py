@@ -128,7 +128,7 @@ def quotes_for_brief(brief: Brief) -> dict:
     rows = list(
         Quote.objects.filter(
             brief=brief,
-            match__status__in=(*Match.LIVE_STATUSES, Match.Status.COMPLETED),
+            match__status__in=Match.CURRENT_STATUSES,
             status__in=[Quote.Status.OFFERED, Quote.Status.AGREED, Quote.Status.PROPOSED],
         ).select_related("proposed_by")
     )

@@ -41,15 +41,40 @@ def test_delivering_a_brief_that_does_not_exist_is_a_404(expert):
 
 
 @pytest.mark.django_db
-def test_a_form_with_too_many_fields_is_a_400_in_the_error_shape():
+def test_a_form_with_too_many_fields_is_a_415_in_the_error_shape():
+    # The API reads JSON bodies only: a form is refused before it is parsed.
+    user = factories.UserFactory()
+    factories.NotificationFactory(recipient=user)
     body = "&".join(f"f{i}=1" for i in range(1500))
-    response = client_for(factories.UserFactory()).generic(
+    response = client_for(user).generic(
         "POST",
         "/api/v1/notifications/read/",
         body,
         content_type="application/x-www-form-urlencoded",
     )
-    _error(response, 400, "parse_error")
+    _error(response, 415, "unsupported_media_type")
+    assert user.notifications.filter(read_at__isnull=True).count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("media", ["multipart", "form"])
+def test_a_form_body_is_refused_rather_than_read_by_other_rules(startup, media):
+    # As a form, an empty title was no value: 200 and nothing changed; as JSON it is a 400.
+    brief = factories.BriefFactory(startup=startup, title="新品发布")
+    client = client_for(startup.owner)
+    url = f"/api/v1/briefs/{brief.pk}/"
+    if media == "multipart":
+        response = client.patch(url, {"title": ""}, format="multipart")
+    else:
+        response = client.generic(
+            "PATCH", url, "title=", content_type="application/x-www-form-urlencoded"
+        )
+    body = _error(response, 415, "unsupported_media_type")
+    assert "multipart/form-data" in body["detail"] or "urlencoded" in body["detail"]
+    as_json = client.patch(url, {"title": ""}, format="json")
+    assert list(_error(as_json, 400, "invalid")["errors"]) == ["title"]
+    brief.refresh_from_db()
+    assert (brief.title, brief.version) == ("新品发布", 1)
 
 
 @pytest.mark.django_db

@@ -88,6 +88,20 @@ def _briefs(startup, pm):
     factories.MatchFactory(brief=unquoted, status=Match.Status.APPROVED)
     replaced = factories.BriefFactory(startup=startup, pm=pm, status=Brief.Status.REMATCHING)
     factories.MatchFactory(brief=replaced, status=Match.Status.REPLACED)
+    # Completed: the match that completed it, with its agreed quote, is still the brief's.
+    completed = factories.BriefFactory(startup=startup, pm=pm, status=Brief.Status.COMPLETED)
+    match = factories.MatchFactory(brief=completed, status=Match.Status.COMPLETED)
+    Quote.objects.create(
+        brief=completed,
+        match=match,
+        fixed_price=7000,
+        expert_earnings=7000,
+        platform_fee=700,
+        total=7700,
+        fee_percent=Decimal("10.00"),
+        status=Quote.Status.AGREED,
+        agreed_at=datetime(2026, 6, 1, 8, 0, tzinfo=UTC),
+    )
     return agreed
 
 
@@ -147,7 +161,7 @@ def test_the_brief_list_is_what_the_serializer_renders(settings, monkeypatch, pm
     fast, slow = _both(monkeypatch, client, "/api/v1/briefs/")
     _same(fast, slow)
     rows = fast.json()["results"]
-    assert len(rows) == 6
+    assert len(rows) == 7
     assert (
         rows[-1]["created_at"]
         == {
@@ -160,7 +174,7 @@ def test_the_brief_list_is_what_the_serializer_renders(settings, monkeypatch, pm
         assert rows[-1]["rematch_started_at"] == "1988-07-01T21:00:00+09:00"
     assert rows[-1]["startup"] == startup.owner.email
     assert rows[-1]["title"] == AWKWARD
-    assert {row["quote"]["fixed_price"] for row in rows if row["quote"]} == {None, 9900}
+    assert {row["quote"]["fixed_price"] for row in rows if row["quote"]} == {None, 9900, 7000}
 
 
 @pytest.mark.parametrize(
@@ -202,7 +216,7 @@ def test_each_role_sees_the_same_list(monkeypatch, pm, superuser, who):
     client.force_authenticate(viewer)
     fast, slow = _both(monkeypatch, client, "/api/v1/briefs/?page_size=3")
     _same(fast, slow)
-    assert fast.json()["count"] == {"pm": 4, "superuser": 6, "expert": 0, "other startup": 0}[who]
+    assert fast.json()["count"] == {"pm": 5, "superuser": 7, "expert": 0, "other startup": 0}[who]
 
 
 @pytest.mark.parametrize(
@@ -243,5 +257,5 @@ def test_indented_json_is_still_the_serializers(pm):
     client.force_authenticate(startup.owner)
     indented = client.get("/api/v1/briefs/", HTTP_ACCEPT="application/json; indent=4")
     assert indented.status_code == 200
-    assert indented.content.startswith(b'{\n    "count": 6,')
+    assert indented.content.startswith(b'{\n    "count": 7,')
     assert indented.json() == client.get("/api/v1/briefs/").json()

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from experts.services import expert_refresh_rank_base
+from kaigan.api import json_rows
 from kaigan.errors import ApplicationError, NotAllowed
 from kaigan.notifications.models import Notification
 from marketplace import pricing
@@ -159,6 +160,30 @@ def test_the_startup_sees_both_lines_on_the_page_and_in_the_api(client, pm):
     assert "¥8000" in html
     assert "¥800<" in html
     assert "¥8800" in html
+
+
+@pytest.mark.django_db
+def test_a_completed_brief_still_shows_its_expert_and_agreed_quote(monkeypatch, pm):
+    # Accepting the delivery ends the match as `completed`: the brief's expert and the quote
+    # agreed stay on the brief (they were both null after completion).
+    brief, match = _approved(pm)
+    services.invitation_accept(match_id=match.pk, user=match.expert.user)
+    services.work_deliver(brief_id=brief.pk, user=match.expert.user)
+    client = client_for(brief.startup.owner)
+    accepted = client.post(f"/api/v1/briefs/{brief.pk}/accept/", {"rating": 5}, format="json")
+    assert accepted.status_code == 200
+
+    listed = client.get("/api/v1/briefs/").json()["results"]  # rendered by PostgreSQL
+    with monkeypatch.context() as m:
+        m.setattr(json_rows, "supported", lambda request, queryset: False)
+        serialized = client.get("/api/v1/briefs/").json()["results"]
+    detail = client.get(f"/api/v1/briefs/{brief.pk}/").json()
+    for body in (accepted.json(), detail, listed[0], serialized[0]):
+        assert body["status"] == "completed"
+        assert body["current_expert"]["id"] == match.expert_id
+        assert body["quote"]["status"] == "agreed"
+        assert body["quote"]["total"] == 8800
+    assert listed == serialized
 
 
 @pytest.mark.django_db

@@ -15,7 +15,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -27,7 +27,7 @@ from marketplace.api.serializers import (
     PersonSerializer,
     QuoteSerializer,
 )
-from marketplace.api.views import _with_live_match
+from marketplace.api.views import _with_current_match
 from marketplace.models import Brief, Match, Quote
 from projects.api.views import InvitationSerializer
 from tests import factories
@@ -55,7 +55,7 @@ def _briefs_of_every_shape(startup, pm):
 def test_fast_brief_serializer_renders_what_drf_renders(pm):
     startup = factories.StartupFactory()
     _briefs_of_every_shape(startup, pm)
-    briefs = list(_with_live_match(Brief.objects.filter(startup=startup)))
+    briefs = list(_with_current_match(Brief.objects.filter(startup=startup)))
     assert len(briefs) == 4
     serializer = BriefOutputSerializer()
     for brief in briefs:
@@ -89,14 +89,21 @@ def test_fast_match_quote_and_invitation_serializers_render_what_drf_renders(pm)
             ), serializer_class.__name__
 
 
-def test_fields_built_once_per_class_equal_fields_built_by_drf():
+@pytest.mark.parametrize("languages", [("en", "zh-hans"), ("zh-hans", "en")])
+def test_fields_built_once_per_class_equal_fields_built_by_drf(languages):
+    # A field gets a label or not by the language active when it is built (the schema is built
+    # in English): the fields are kept per language, whichever is built first.
     for serializer_class in (BriefOutputSerializer, MatchOutputSerializer, QuoteSerializer):
-        cached = serializer_class().fields
-        built = serializers.ModelSerializer.get_fields(serializer_class())
-        assert list(cached) == list(built)
-        for name, field in built.items():
-            assert type(cached[name]) is type(field), name
-            assert cached[name]._kwargs == field._kwargs, name
+        if "_fast_built_fields" in serializer_class.__dict__:
+            delattr(serializer_class, "_fast_built_fields")  # built again from here
+        for language in languages:
+            with translation.override(language):
+                cached = serializer_class().fields
+                built = serializers.ModelSerializer.get_fields(serializer_class())
+            assert list(cached) == list(built)
+            for name, field in built.items():
+                assert type(cached[name]) is type(field), name
+                assert cached[name]._kwargs == field._kwargs, (language, name)
 
 
 def _token_client(user) -> APIClient:

@@ -11,8 +11,8 @@ from experts import services
 from experts.models import Expert, Tag
 from experts.selectors import tag_list
 from kaigan.api.filters import MultipleChoiceFilter
-from kaigan.api.permissions import IsExpert
-from kaigan.api.schema import error_responses
+from kaigan.api.permissions import NOT_AN_EXPERT, IsExpert
+from kaigan.api.schema import error_responses, invalid, invalid_state
 
 
 class TagOutputSerializer(serializers.ModelSerializer):
@@ -46,7 +46,23 @@ class TagListApi(ListAPIView):
             "names the one it needs. Tags are addressed by `slug` everywhere. Open to anyone."
         ),
         # 401 only for a token that is not valid: no credentials at all are fine here.
-        responses={200: TagOutputSerializer(many=True), **error_responses(400, 401)},
+        responses={
+            200: TagOutputSerializer(many=True),
+            **error_responses(
+                400,
+                401,
+                examples=[
+                    invalid(
+                        {
+                            "stage": [
+                                "Select a valid choice. x is not one of the available choices."
+                            ]
+                        },
+                        "Unknown stage",
+                    )
+                ],
+            ),
+        },
         auth=[],
         examples=[
             OpenApiExample(
@@ -68,7 +84,12 @@ class TagListApi(ListAPIView):
 
 
 class ExpertOutputSerializer(serializers.ModelSerializer):
-    tag = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    tag = serializers.SlugRelatedField(
+        slug_field="slug",
+        read_only=True,
+        allow_null=True,
+        help_text="The slug of the one tag claimed; null until one is claimed.",
+    )
     rating_avg = serializers.FloatField(read_only=True, allow_null=True)
     email = serializers.EmailField(source="user.email", read_only=True)
 
@@ -128,7 +149,10 @@ class ExpertMeApi(APIView):
     permission_classes = [IsExpert]
 
     @extend_schema(
-        responses={200: ExpertOutputSerializer, **error_responses(401, 403, 404)},
+        responses={
+            200: ExpertOutputSerializer,
+            **error_responses(401, 403, 404, examples=[NOT_AN_EXPERT]),
+        },
         summary="My expert profile",
         description=(
             "The signed-in expert's profile; `id` is the one that matches and invitations "
@@ -140,7 +164,22 @@ class ExpertMeApi(APIView):
 
     @extend_schema(
         request=ExpertUpdateSerializer,
-        responses={200: ExpertOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={
+            200: ExpertOutputSerializer,
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                examples=[
+                    invalid(
+                        {"capacity": ["You have 2 engagements running; capacity cannot be lower."]},
+                        "Capacity below the running engagements",
+                    ),
+                    NOT_AN_EXPERT,
+                ],
+            ),
+        },
         summary="Update my expert profile",
         description=(
             "Change any of the listed fields; the tag, ratings and counters are not writable "
@@ -170,7 +209,28 @@ class ExpertTagApi(APIView):
 
     @extend_schema(
         request=TagClaimInputSerializer,
-        responses={200: ExpertOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={
+            200: ExpertOutputSerializer,
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                409,
+                examples=[
+                    invalid({"tag": ["Unknown tag “copywrite”."]}, "Unknown tag"),
+                    NOT_AN_EXPERT,
+                    invalid_state(
+                        "You cannot change your tag while an invitation or engagement is open. "
+                        "Finish or decline it first.",
+                        "Tag locked",
+                        errors={
+                            "tag": ["Your tag is locked while an invitation or engagement is open."]
+                        },
+                    ),
+                ],
+            ),
+        },
         summary="Claim my one tag",
         examples=[OpenApiExample("Claim", value={"tag": "copywriting"}, request_only=True)],
         description=(

@@ -9,7 +9,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kaigan.api.schema import error_responses
+from kaigan.api.schema import error_responses, invalid
 from kaigan.api.throttling import ScopedRateThrottle
 
 
@@ -40,7 +40,18 @@ class TokenApi(APIView):
 
     @extend_schema(
         request=TokenInputSerializer,
-        responses={200: TokenOutputSerializer, **error_responses(400)},
+        responses={
+            200: TokenOutputSerializer,
+            **error_responses(
+                400,
+                examples=[
+                    invalid(
+                        {"non_field_errors": ["Email or password is not correct."]},
+                        "Wrong email or password",
+                    )
+                ],
+            ),
+        },
         summary="Obtain an API token",
         description=(
             "Exchange the email and password of an account for its API token (the same token "

@@ -2,6 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 
 from kaigan.accounts.models import User
+from kaigan.api.schema import refused
 
 
 class IsExpert(BasePermission):
@@ -10,6 +11,10 @@ class IsExpert(BasePermission):
     def has_permission(self, request, view):
         user = request.user
         return bool(user and user.is_authenticated and user.role == User.Role.EXPERT)
+
+
+#: IsExpert's refusal, as the schema shows it.
+NOT_AN_EXPERT = refused(IsExpert.message, "Not an expert")
 
 
 class IsStartup(BasePermission):

@@ -1,5 +1,13 @@
-"""OpenAPI pieces shared by every API view: the one error shape and its documented responses."""
+"""OpenAPI pieces shared by every API view: the one error shape and its documented responses,
+the token scheme, and the schema's language."""
 
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.utils import timezone, translation
+from django.utils.functional import lazy
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.generators import SchemaGenerator as BaseSchemaGenerator
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 
@@ -24,20 +32,11 @@ class ErrorSerializer(serializers.Serializer):
     )
 
 
-_ERRORS: dict[int, tuple[str, OpenApiExample]] = {
-    400: (
-        "The input is not valid: `errors` maps each field to its messages.",
-        OpenApiExample(
-            "Invalid input",
-            value={
-                "detail": "Some fields are not valid.",
-                "code": "invalid",
-                "errors": {"budget_max": ["The upper budget must not be below the lower one."]},
-            },
-            response_only=True,
-            status_codes=["400"],
-        ),
-    ),
+#: What an error answer means, and for some statuses the one example that holds for every
+#: operation. A 400, 403 or 409 says something about the operation itself: each operation gives
+#: its own examples (`invalid`, `refused`, `invalid_state`), never one copied from another.
+_ERRORS: dict[int, tuple[str, OpenApiExample | None]] = {
+    400: ("The input is not valid: `errors` maps each field to its messages.", None),
     401: (
         "Not authenticated: send `Authorization: Token <key>` (or a session cookie).",
         OpenApiExample(
@@ -51,19 +50,7 @@ _ERRORS: dict[int, tuple[str, OpenApiExample]] = {
             status_codes=["401"],
         ),
     ),
-    403: (
-        "Authenticated, but this role or person may not do this.",
-        OpenApiExample(
-            "Not allowed",
-            value={
-                "detail": "Only the startup that posted this brief can do this.",
-                "code": "permission_denied",
-                "errors": {},
-            },
-            response_only=True,
-            status_codes=["403"],
-        ),
-    ),
+    403: ("Authenticated, but this role or person may not do this.", None),
     404: (
         "No such object, or not yours: another tenant's object answers 404, never 403.",
         OpenApiExample(
@@ -76,16 +63,7 @@ _ERRORS: dict[int, tuple[str, OpenApiExample]] = {
     409: (
         "The object's status does not allow this now (`invalid_state`), or a change made at "
         "the same time won (`conflict`): reload and decide again.",
-        OpenApiExample(
-            "Invalid state",
-            value={
-                "detail": "A brief that is “In progress” cannot be cancelled.",
-                "code": "invalid_state",
-                "errors": {},
-            },
-            response_only=True,
-            status_codes=["409"],
-        ),
+        None,
     ),
     429: (
         "Too many requests: wait the seconds the `Retry-After` header gives.",
@@ -103,28 +81,65 @@ _ERRORS: dict[int, tuple[str, OpenApiExample]] = {
 }
 
 
-def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
-    """The documented error answers of an operation; 429 is always among them."""
+def _error_example(status: int, name: str, detail: str, code: str, errors: dict) -> OpenApiExample:
+    return OpenApiExample(
+        name,
+        value={"detail": detail, "code": code, "errors": errors},
+        response_only=True,
+        status_codes=[str(status)],
+    )
+
+
+def invalid(errors: dict[str, list[str]], name: str = "Invalid input") -> OpenApiExample:
+    """A 400 example of this operation: its fields (or query parameters) and their messages."""
+    return _error_example(400, name, "Some fields are not valid.", "invalid", errors)
+
+
+def refused(detail: str, name: str = "Not allowed") -> OpenApiExample:
+    """A 403 example of this operation."""
+    return _error_example(403, name, detail, "permission_denied", {})
+
+
+def invalid_state(
+    detail: str, name: str = "Invalid state", *, code: str = "invalid_state", errors=None
+) -> OpenApiExample:
+    """A 409 example of this operation (`code="conflict"` for a change made at the same time)."""
+    return _error_example(409, name, detail, code, errors or {})
+
+
+def error_responses(
+    *codes: int, examples: Iterable[OpenApiExample] = ()
+) -> dict[int, OpenApiResponse]:
+    """The documented error answers of an operation; 429 is always among them.
+
+    `examples` are the operation's own (`invalid`, `refused`, `invalid_state`); each of 400,
+    403 and 409 among `codes` needs at least one.
+    """
     wanted = sorted({*codes, 429})
-    return {
-        code: OpenApiResponse(
-            response=ErrorSerializer, description=_ERRORS[code][0], examples=[_ERRORS[code][1]]
+    own: dict[int, list[OpenApiExample]] = {}
+    for example in examples:
+        for status in example.status_codes:
+            own.setdefault(int(status), []).append(example)
+    responses = {}
+    for code in wanted:
+        description, shared = _ERRORS[code]
+        listed = own.pop(code, None) or ([shared] if shared else None)
+        if listed is None:
+            raise ValueError(f"An answer {code} needs an example of this operation.")
+        responses[code] = OpenApiResponse(
+            response=ErrorSerializer, description=description, examples=listed
         )
-        for code in wanted
-    }
-
-
-#: The usual sets: reading as a signed-in person, reading one object, and changing one.
-READ_ERRORS = (401, 403)
-OBJECT_READ_ERRORS = (401, 403, 404)
-OBJECT_WRITE_ERRORS = (400, 401, 403, 404, 409)
+    if own:
+        raise ValueError(f"Examples for answers not documented: {sorted(own)}.")
+    return responses
 
 
 def postprocess_unsupported_media_type(result, generator, request, public):
     """drf-spectacular hook: every operation that takes a body may answer 415.
 
-    DRF answers 415 when a body comes with a Content-Type none of its parsers reads (JSON, form,
-    multipart); document it once here rather than on every view.
+    DRF answers 415 when a body comes with a Content-Type none of the view's parsers reads
+    (JSON only, unless a view sets its own `parser_classes`); document it once here rather
+    than on every view.
     """
     for path in result.get("paths", {}).values():
         for operation in path.values():
@@ -132,7 +147,10 @@ def postprocess_unsupported_media_type(result, generator, request, public):
                 operation.setdefault("responses", {}).setdefault(
                     "415",
                     {
-                        "description": "The body's Content-Type is not JSON, form or multipart.",
+                        "description": (
+                            "The body's Content-Type is not one this operation reads "
+                            "(the media types of its request body)."
+                        ),
                         "content": {
                             "application/json": {
                                 "schema": {"$ref": "#/components/schemas/Error"},
@@ -141,3 +159,57 @@ def postprocess_unsupported_media_type(result, generator, request, public):
                     },
                 )
     return result
+
+
+class SchemaGenerator(BaseSchemaGenerator):
+    """The schema in English, whatever the request's language or LANGUAGE_CODE.
+
+    Its own texts are written in English; the labels of models, choices and filters would
+    otherwise follow the active language (Chinese by default), and client generators name
+    classes after them (`BriefsList状态`).
+    """
+
+    def get_schema(self, request=None, public=False):
+        with translation.override("en"):
+            return super().get_schema(request=request, public=public)
+
+
+class TokenScheme(OpenApiAuthenticationExtension):
+    """`Authorization: Token <key>`, for Kaigan's token authentication (kaigan.api.authentication).
+
+    OpenAPI has no field for a custom prefix of the Authorization header, and `type: http` with
+    `scheme: Token` is valid but unusable in Swagger UI (it knows basic and bearer only): an API
+    key in the Authorization header whose description states the exact value to send.
+    """
+
+    target_class = "kaigan.api.authentication.TokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        keyword = self.target.keyword
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": (
+                f"Send `Authorization: {keyword} <key>`: the word `{keyword}` (not `Bearer`), a "
+                "space and the key from `POST /api/v1/auth/token/`. A generated client needs "
+                f"the prefix set, e.g. openapi-python-client's `AuthenticatedClient(base_url, "
+                f'token=key, prefix="{keyword}")`.'
+            ),
+        }
+
+
+def _days_ahead(days: int) -> str:
+    return (timezone.localdate() + timedelta(days=days)).isoformat()
+
+
+def _moment(days: int, time: str) -> str:
+    return f"{_days_ahead(days)}T{time}+08:00"
+
+
+#: A date `days` after the day the schema is generated, for examples that must stay valid (a
+#: brief's deadline is after today and within two years): resolved when the schema is built.
+example_date = lazy(_days_ahead, str)
+#: A moment (China Standard Time) of the day `days` after the schema is generated.
+example_moment = lazy(_moment, str)

@@ -4,6 +4,7 @@ import copy
 import inspect
 
 from django.db import models
+from django.utils import translation
 from rest_framework import fields as drf_fields
 from rest_framework.relations import PKOnlyObject
 
@@ -53,8 +54,9 @@ class FastOutputMixin:
     # the model every time one is made, and every field of every row goes through
     # `get_attribute`'s loop, exception handling and checks. Here
     #
-    # - the fields a ModelSerializer builds are built once per class, then copied (as DRF copies
-    #   declared fields);
+    # - the fields a ModelSerializer builds are built once per class and language, then copied
+    #   (as DRF copies declared fields): whether a field gets a label depends on the language
+    #   active when it is built (the schema is built in English);
     # - a field that reads one plain column, property or argument-less model method and renders
     #   it by value alone is read with `getattr` (and called) and rendered by its own
     #   `to_representation`, as DRF would; every other field (nested serializers, related and
@@ -65,10 +67,13 @@ class FastOutputMixin:
 
     def get_fields(self):
         cls = type(self)
-        built = cls.__dict__.get("_fast_built_fields")
+        by_language = cls.__dict__.get("_fast_built_fields")
+        if by_language is None:
+            by_language = cls._fast_built_fields = {}
+        language = translation.get_language()
+        built = by_language.get(language)
         if built is None:
-            built = super().get_fields()
-            cls._fast_built_fields = built
+            built = by_language[language] = super().get_fields()
         return copy.deepcopy(built)
 
     def _fast_plan(self, model):

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kaigan.api.filters import IsoDateTimeFilter, MultipleChoiceFilter
-from kaigan.api.schema import error_responses
+from kaigan.api.schema import error_responses, invalid
 from kaigan.notifications.messages import MESSAGES
 from kaigan.notifications.models import Notification
 from kaigan.notifications.selectors import notification_list_for
@@ -79,7 +79,20 @@ class NotificationListApi(ListAPIView):
             "The signed-in person's notifications, newest first, paginated. Filter with "
             "`unread=true` for the header badge, `kind` for some kinds only."
         ),
-        responses={200: NotificationOutputSerializer(many=True), **error_responses(400, 401, 404)},
+        responses={
+            200: NotificationOutputSerializer(many=True),
+            **error_responses(
+                400,
+                401,
+                404,
+                examples=[
+                    invalid(
+                        {"kind": ["Select a valid choice. x is not one of the available choices."]},
+                        "Unknown kind",
+                    )
+                ],
+            ),
+        },
         examples=[_LIST_EXAMPLE],
     )
     def get(self, request, *args, **kwargs):
@@ -109,7 +122,12 @@ class NotificationReadApi(APIView):
             "whose `ids` are given. Ids of others' notifications are ignored."
         ),
         request=NotificationReadInputSerializer,
-        responses={200: NotificationReadOutputSerializer, **error_responses(400, 401)},
+        responses={
+            200: NotificationReadOutputSerializer,
+            **error_responses(
+                400, 401, examples=[invalid({"ids.1": ["A valid integer is required."]})]
+            ),
+        },
         examples=[
             OpenApiExample("Mark all read", value={}, request_only=True),
             OpenApiExample("Mark some read", value={"ids": [7, 9]}, request_only=True),

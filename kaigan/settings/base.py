@@ -259,6 +259,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON bodies only: a form or multipart body answers 415 rather than being read with other
+    # rules (an empty form value is no value, where JSON's "" is refused), and the schema then
+    # offers JSON alone. A view that takes a file upload sets its own `parser_classes`.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "kaigan.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["kaigan.api.filters.FilterBackend"],
@@ -283,11 +287,15 @@ SPECTACULAR_SETTINGS = {
         "Brand communication for startups: post briefs, match external experts (外脑) by "
         "their one tag, approve, deliver, and re-match when the startup is not satisfied. "
         "Authenticate with a session (and CSRF) or `Authorization: Token <key>` from "
-        "`POST /api/v1/auth/token/`. Errors are JSON: `{detail, code, errors}` where "
-        "`errors` maps each field to its messages. Money is whole CNY; dates ISO 8601."
+        "`POST /api/v1/auth/token/` (the prefix is `Token`, not `Bearer`). Request bodies are "
+        "JSON (`Content-Type: application/json`); any other body answers 415. Errors are JSON: "
+        "`{detail, code, errors}` where `errors` maps each field to its messages. Money is "
+        "whole CNY; dates ISO 8601."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # In English whatever the language of the request (kaigan/api/schema.py).
+    "DEFAULT_GENERATOR_CLASS": "kaigan.api.schema.SchemaGenerator",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # No online validator badge: it would load an image from another site (and break the CSP).

@@ -1,4 +1,5 @@
 import django_filters
+from drf_spectacular.utils import extend_schema_field
 
 from kaigan.api.filters import IsoDateTimeFilter, MultipleChoiceFilter
 from marketplace.models import Brief, Match
@@ -19,7 +20,9 @@ class BriefFilter(django_filters.FilterSet):
 
 class MatchFilter(django_filters.FilterSet):
     status = MultipleChoiceFilter(choices=Match.Status.choices)
-    round = django_filters.NumberFilter(field_name="round", min_value=1, max_value=32767)
+    round = extend_schema_field(
+        {"type": "integer", "minimum": 1, "maximum": 32767, "description": "A round, from 1."}
+    )(django_filters.NumberFilter(field_name="round", min_value=1, max_value=32767))
 
     class Meta:
         model = Match

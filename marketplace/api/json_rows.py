@@ -12,7 +12,7 @@ from django.conf import settings
 from kaigan.api.json_rows import iso_date, iso_datetime
 from marketplace.models import Match, Quote
 
-_LIVE = ", ".join(f"'{status}'" for status in Match.LIVE_STATUSES)
+_CURRENT = ", ".join(f"'{status}'" for status in Match.CURRENT_STATUSES)
 _CURRENT_QUOTE = ", ".join(f"'{status}'" for status in (Quote.Status.OFFERED, Quote.Status.AGREED))
 
 _EXPERT = (
@@ -64,12 +64,13 @@ def _brief_rows(promise_seconds: int) -> str:
     return (
         f"SELECT count(*) AS n, json_agg({row} ORDER BY b.created_at DESC, b.id DESC) AS rows"  # noqa: S608
         " FROM z CROSS JOIN marketplace_brief b"
-        # At most one live match per brief, and one current quote per match (constraints).
+        # At most one current match per brief (Match.CURRENT_STATUSES), and one current quote
+        # per match (a constraint).
         f" LEFT JOIN LATERAL (SELECT {_EXPERT} AS expert,"
         f"  (SELECT {quote} FROM marketplace_quote q"
         f"   WHERE q.match_id = m.id AND q.status IN ({_CURRENT_QUOTE})) AS quote"
         "  FROM marketplace_match m JOIN experts_expert e ON e.id = m.expert_id"
-        f"  WHERE m.brief_id = b.id AND m.status IN ({_LIVE})) AS live ON true"
+        f"  WHERE m.brief_id = b.id AND m.status IN ({_CURRENT})) AS live ON true"
         " WHERE b.id IN ({ids})"
     )
 

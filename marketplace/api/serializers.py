@@ -80,30 +80,33 @@ class BriefOutputSerializer(FastOutputMixin, serializers.ModelSerializer):
 
     @extend_schema_field(ExpertRefSerializer(allow_null=True))
     def get_current_expert(self, brief):
-        live = getattr(brief, "live_matches", None)
-        if live is None:
-            live = list(
-                brief.matches.filter(status__in=Match.LIVE_STATUSES).select_related("expert__tag")
+        """The invited or working expert, or the one who completed the brief."""
+        current = getattr(brief, "current_matches", None)
+        if current is None:
+            current = list(
+                brief.matches.filter(status__in=Match.CURRENT_STATUSES).select_related(
+                    "expert__tag"
+                )
             )
-        return self._expert_serializer.to_representation(live[0].expert) if live else None
+        return self._expert_serializer.to_representation(current[0].expert) if current else None
 
     @extend_schema_field(QuoteSerializer(allow_null=True))
     def get_quote(self, brief):
         """The current expert's quote in force (offered with the invitation, or agreed)."""
         quotes = getattr(brief, "current_quotes", None)
-        live = getattr(brief, "live_matches", None)
-        if quotes is None and live is not None:
-            # The list reads the quote with the live match (a quote's brief is its match's
-            # brief, and a brief has at most one live match).
-            if not live:
+        current = getattr(brief, "current_matches", None)
+        if quotes is None and current is not None:
+            # The list reads the quote with the current match (a quote's brief is its match's
+            # brief, and a brief has at most one current match).
+            if not current:
                 quotes = []
-            elif hasattr(live[0], "current_quote_pk"):
-                quotes = [live[0].current_quote] if live[0].current_quote_pk else []
+            elif hasattr(current[0], "current_quote_pk"):
+                quotes = [current[0].current_quote] if current[0].current_quote_pk else []
         if quotes is None:
             quotes = list(
                 Quote.objects.filter(
                     brief=brief,
-                    match__status__in=Match.LIVE_STATUSES,
+                    match__status__in=Match.CURRENT_STATUSES,
                     status__in=[Quote.Status.OFFERED, Quote.Status.AGREED],
                 )
             )
@@ -126,10 +129,21 @@ class BriefInputSerializer(serializers.Serializer):
 
     title = serializers.CharField(max_length=120)
     description = serializers.CharField(max_length=5000)
-    tag = serializers.SlugField(max_length=40)
-    budget_min = serializers.IntegerField(min_value=BUDGET_MIN, max_value=BUDGET_MAX)
-    budget_max = serializers.IntegerField(min_value=BUDGET_MIN, max_value=BUDGET_MAX)
-    deadline = serializers.DateField()
+    tag = serializers.SlugField(
+        max_length=40, help_text="The `slug` of an active tag (`GET /api/v1/tags/`)."
+    )
+    budget_min = serializers.IntegerField(
+        min_value=BUDGET_MIN, max_value=BUDGET_MAX, help_text="Whole CNY."
+    )
+    budget_max = serializers.IntegerField(
+        min_value=BUDGET_MIN, max_value=BUDGET_MAX, help_text="Whole CNY, not below `budget_min`."
+    )
+    deadline = serializers.DateField(
+        help_text=(
+            "After today and at most two years ahead (732 days), by the date in China "
+            "(Asia/Shanghai)."
+        )
+    )
     campaign = serializers.CharField(max_length=60, required=False, allow_blank=True)
 
 
@@ -150,9 +164,42 @@ class CancelInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
+class ScoreBreakdownSerializer(serializers.Serializer):
+    """How the score came about (marketplace.matching.scoring): the weighted part of each signal,
+    which add up to `score` (rounded), and the expert's Bayesian rating. An expert the PM picked
+    by hand has `{"picked_by_pm": 1}` instead."""
+
+    rating = serializers.FloatField(required=False, help_text="The rating's weighted part.")
+    experience = serializers.FloatField(
+        required=False, help_text="The weighted part for completed work."
+    )
+    free_capacity = serializers.FloatField(
+        required=False, help_text="The weighted part for free capacity."
+    )
+    activity = serializers.FloatField(
+        required=False, help_text="The weighted part for recent activity."
+    )
+    newcomer = serializers.FloatField(required=False, help_text="The newcomer bonus.")
+    rate_fit = serializers.FloatField(
+        required=False, help_text="The weighted part for a day rate the budget covers."
+    )
+    rating_avg = serializers.FloatField(
+        required=False, help_text="The expert's Bayesian average rating, 1–5."
+    )
+    picked_by_pm = serializers.IntegerField(
+        required=False, help_text="1: picked by hand by the PM, not ranked."
+    )
+
+
+@extend_schema_field(ScoreBreakdownSerializer)
+class BreakdownField(serializers.JSONField):
+    """A match's stored breakdown as it is; documented as ScoreBreakdown."""
+
+
 class MatchOutputSerializer(FastOutputMixin, serializers.ModelSerializer):
     expert = ExpertRefSerializer(read_only=True)
     brief = serializers.IntegerField(source="brief_id", read_only=True)
+    breakdown = BreakdownField(read_only=True)
 
     class Meta:
         model = Match

@@ -11,7 +11,14 @@ from rest_framework.views import APIView
 
 from kaigan.accounts.models import User
 from kaigan.api import json_rows
-from kaigan.api.schema import error_responses
+from kaigan.api.schema import (
+    error_responses,
+    example_date,
+    example_moment,
+    invalid,
+    invalid_state,
+    refused,
+)
 from kaigan.api.throttling import ScopedRateThrottle
 from kaigan.errors import NotAllowed
 from marketplace import selectors, services
@@ -28,6 +35,9 @@ from marketplace.api.serializers import (
 from marketplace.models import Brief, Match, Quote
 from projects.services import brief_submit
 
+#: The refusal of brief_check_owner (marketplace.services), for every operation of its startup.
+NOT_THE_OWNER = refused("Only the startup that posted this brief can do this.", "Not its startup")
+
 BRIEF_EXAMPLE = {
     "id": 42,
     "title": "新品发布新闻稿",
@@ -35,40 +45,55 @@ BRIEF_EXAMPLE = {
     "tag": "copywriting",
     "budget_min": 5000,
     "budget_max": 10000,
-    "deadline": "2030-06-30",
+    "deadline": example_date(60),
     "campaign": "春季发布",
     "status": "awaiting_expert",
     "startup": "水杯科技",
     "pm": {"id": 3, "name": "王经理"},
     "current_expert": {"id": 17, "display_name": "李文案", "tag": "copywriting"},
+    "quote": {
+        "id": 51,
+        "version": 1,
+        "status": "offered",
+        "scope_days": "5.0",
+        "fixed_price": None,
+        "day_rate": 1600,
+        "expert_earnings": 8000,
+        "platform_fee": 800,
+        "fee_percent": "10.00",
+        "fee_waived": False,
+        "total": 8800,
+        "created_at": example_moment(-1, "14:00:00"),
+        "agreed_at": None,
+    },
     "rematch_count": 0,
     "rematch_started_at": None,
     "rematch_promised_by": None,
     "version": 2,
-    "created_at": "2030-05-01T09:30:00+08:00",
-    "updated_at": "2030-05-02T14:00:00+08:00",
-    "status_changed_at": "2030-05-02T14:00:00+08:00",
+    "created_at": example_moment(-2, "09:30:00"),
+    "updated_at": example_moment(-1, "14:00:00"),
+    "status_changed_at": example_moment(-1, "14:00:00"),
 }
 BRIEF_RESPONSE_EXAMPLE = OpenApiExample("A brief", value=BRIEF_EXAMPLE, response_only=True)
 
 
-def _with_live_match(qs):
-    # At most one live match per brief and one current quote per match (both held by
-    # constraints): the prefetches need no order, and without one they skip the joins that
-    # the models' default orderings would add (Match and Quote order by their brief's
-    # ordering).
+def _with_current_match(qs):
+    # At most one current match per brief (Match.CURRENT_STATUSES) and one current quote per
+    # match (held by constraints): the prefetches need no order, and without one they skip the
+    # joins that the models' default orderings would add (Match and Quote order by their
+    # brief's ordering).
     return qs.prefetch_related(
         Prefetch(
             "matches",
-            queryset=Match.objects.filter(status__in=Match.LIVE_STATUSES)
+            queryset=Match.objects.filter(status__in=Match.CURRENT_STATUSES)
             .select_related("expert__tag")
             .order_by(),
-            to_attr="live_matches",
+            to_attr="current_matches",
         ),
         Prefetch(
             "quotes",
             queryset=Quote.objects.filter(
-                match__status__in=Match.LIVE_STATUSES,
+                match__status__in=Match.CURRENT_STATUSES,
                 status__in=[Quote.Status.OFFERED, Quote.Status.AGREED],
             ).order_by(),
             to_attr="current_quotes",
@@ -76,14 +101,14 @@ def _with_live_match(qs):
     )
 
 
-def _with_live_match_and_its_quote(qs):
-    # For the list: the live match with its current quote in one query, the quote joined on
+def _with_current_match_and_its_quote(qs):
+    # For the list: the current match with its current quote in one query, the quote joined on
     # its match_id (quote_one_current_per_match: at most one). Prefetched by brief_id with a
     # join to the match's status, PostgreSQL hash-joined every live match of the platform.
     return qs.prefetch_related(
         Prefetch(
             "matches",
-            queryset=Match.objects.filter(status__in=Match.LIVE_STATUSES)
+            queryset=Match.objects.filter(status__in=Match.CURRENT_STATUSES)
             .annotate(
                 current_quote=FilteredRelation(
                     "quotes",
@@ -94,13 +119,13 @@ def _with_live_match_and_its_quote(qs):
             .annotate(current_quote_pk=F("current_quote__id"))
             .select_related("expert__tag", "current_quote")
             .order_by(),
-            to_attr="live_matches",
+            to_attr="current_matches",
         ),
     )
 
 
 def _brief_out(request, brief_id) -> dict:
-    brief = _with_live_match(selectors.brief_list_for(user=request.user)).get(pk=brief_id)
+    brief = _with_current_match(selectors.brief_list_for(user=request.user)).get(pk=brief_id)
     return BriefOutputSerializer(brief).data
 
 
@@ -116,7 +141,7 @@ def _posted_brief_out(request, brief) -> dict:
         return _brief_out(request, brief.pk)
     if brief.startup.owner_id == request.user.pk:
         brief.startup.owner = request.user  # str(startup) falls back to the owner's email
-    brief.live_matches = []
+    brief.current_matches = []
     brief.current_quotes = []
     return _brief_output_serializer().to_representation(brief)
 
@@ -173,7 +198,7 @@ class BriefListApi(ListAPIView):
     list_order = ("-created_at", "-id")
 
     def get_queryset(self):
-        return _with_live_match_and_its_quote(
+        return _with_current_match_and_its_quote(
             selectors.brief_list_for(user=self.request.user)
         ).order_by(*self.list_order)
 
@@ -192,19 +217,45 @@ class BriefListApi(ListAPIView):
             "an expert gets an empty list (invitations are under `/invitations/`). Newest "
             "first, paginated; filter by status (repeatable), tag slug, campaign name and dates."
         ),
-        responses={200: BriefOutputSerializer(many=True), **error_responses(400, 401, 404)},
+        responses={
+            200: BriefOutputSerializer(many=True),
+            **error_responses(
+                400,
+                401,
+                404,
+                examples=[invalid({"created_after": ["Enter a valid date/time."]}, "Bad filter")],
+            ),
+        },
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
         request=BriefInputSerializer,
-        responses={201: BriefOutputSerializer, **error_responses(400, 401, 403)},
+        responses={
+            201: BriefOutputSerializer,
+            **error_responses(
+                400,
+                401,
+                403,
+                examples=[
+                    invalid(
+                        {
+                            "budget_max": ["The upper budget must not be below the lower one."],
+                            "deadline": ["The deadline must be within two years."],
+                        }
+                    ),
+                    refused("Only startups post briefs.", "Not a startup"),
+                ],
+            ),
+        },
         summary="Post a brief (startups)",
         description=(
             "The brief gets a project manager at once; ranking runs in the background and the "
-            "brief moves to `awaiting_approval` when proposals are ready. Budgets are whole CNY; "
-            "the deadline must be a future date. Other roles get 403. Throttled per startup."
+            "brief moves to `awaiting_approval` when proposals are ready. Budgets are whole CNY "
+            "and `budget_max` is not below `budget_min`; the deadline is after today and at "
+            "most two years ahead (dates in China Standard Time); the tag is the `slug` of an "
+            "active tag (`GET /api/v1/tags/`). Other roles get 403. Throttled per startup."
         ),
         examples=[
             OpenApiExample(
@@ -215,7 +266,7 @@ class BriefListApi(ListAPIView):
                     "tag": "copywriting",
                     "budget_min": 5000,
                     "budget_max": 10000,
-                    "deadline": "2030-06-30",
+                    "deadline": example_date(60),
                     "campaign": "春季发布",
                 },
                 request_only=True,
@@ -237,7 +288,8 @@ class BriefDetailApi(APIView):
         summary="A brief",
         description=(
             "Its owner, its PM and superusers see it; for anyone else it does not exist (404). "
-            "`current_expert` is the approved or working expert, if any."
+            "`current_expert` is the invited or working expert, or the one who completed the "
+            "brief; `quote` is their quote in force (offered, or agreed)."
         ),
         examples=[BRIEF_RESPONSE_EXAMPLE],
     )
@@ -247,11 +299,32 @@ class BriefDetailApi(APIView):
 
     @extend_schema(
         request=BriefUpdateSerializer,
-        responses={200: BriefOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={
+            200: BriefOutputSerializer,
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                409,
+                examples=[
+                    invalid({"deadline": ["The deadline must be a future date."]}),
+                    NOT_THE_OWNER,
+                    invalid_state(
+                        "This brief was changed meanwhile. Reload it to see the latest version.",
+                        "Changed meanwhile",
+                        code="conflict",
+                        errors={"version": ["Outdated version."]},
+                    ),
+                    invalid_state("A brief that is “In progress” can no longer be edited."),
+                ],
+            ),
+        },
         summary="Edit a brief (its startup, while editable)",
         description=(
             "Change any of the fields of a brief that is `open`, `awaiting_approval` or "
-            "`needs_attention`. Send the `version` you read: if someone changed the brief "
+            "`needs_attention`, by the rules of a new brief; a deadline left as it was is not "
+            "checked again. Send the `version` you read: if someone changed the brief "
             "meanwhile the answer is 409 `conflict` instead of an overwrite."
         ),
         examples=[
@@ -276,7 +349,21 @@ class BriefDetailApi(APIView):
 class BriefCancelApi(APIView):
     @extend_schema(
         request=CancelInputSerializer,
-        responses={200: BriefOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={
+            200: BriefOutputSerializer,
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                409,
+                examples=[
+                    invalid({"reason": ["Ensure this field has no more than 500 characters."]}),
+                    NOT_THE_OWNER,
+                    invalid_state("A brief that is “In progress” cannot be cancelled."),
+                ],
+            ),
+        },
         summary="Cancel a brief (its startup, before work starts)",
         description=(
             "Open proposals and invitations are withdrawn. A brief in progress or later "
@@ -305,7 +392,15 @@ class BriefMatchListApi(GenericAPIView):
     queryset = Match.objects.none()
 
     @extend_schema(
-        responses={200: MatchOutputSerializer(many=True), **error_responses(400, 401, 404)},
+        responses={
+            200: MatchOutputSerializer(many=True),
+            **error_responses(
+                400,
+                401,
+                404,
+                examples=[invalid({"round": ["Ensure this value is greater than or equal to 1."]})],
+            ),
+        },
         summary="Ranked matches of a brief",
         description=(
             "Ordered by round, then rank. The PM sees every proposal with its score and "

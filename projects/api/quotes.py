@@ -6,7 +6,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kaigan.api.schema import error_responses
+from kaigan.api.schema import error_responses, invalid, invalid_state, refused
 from marketplace import services as marketplace_services
 from marketplace.api.serializers import QuoteSerializer
 from marketplace.models import Match, Quote
@@ -40,7 +40,25 @@ def _party_brief_id(user, brief_id) -> int:
 class QuoteChangeApi(APIView):
     @extend_schema(
         request=QuoteChangeInputSerializer,
-        responses={201: QuoteSerializer, **error_responses(400, 401, 404, 409)},
+        responses={
+            201: QuoteSerializer,
+            **error_responses(
+                400,
+                401,
+                404,
+                409,
+                examples=[
+                    invalid(
+                        {"scope_days": ["Ensure that there are no more than 1 decimal places."]}
+                    ),
+                    invalid_state(
+                        "A change is already waiting for an answer.",
+                        "A change is waiting",
+                        code="conflict",
+                    ),
+                ],
+            ),
+        },
         summary="Propose a change to the agreed quote (startup or working expert)",
         description=(
             "The agreed version stays in force until the other side agrees "
@@ -70,7 +88,19 @@ class QuoteAnswerApi(APIView):
 
     @extend_schema(
         request=None,
-        responses={200: QuoteSerializer, **error_responses(401, 403, 404, 409)},
+        responses={
+            200: QuoteSerializer,
+            **error_responses(
+                401,
+                403,
+                404,
+                409,
+                examples=[
+                    refused("The other side must answer a change you proposed.", "Own change"),
+                    invalid_state("This change was already answered."),
+                ],
+            ),
+        },
         summary="Answer a proposed quote change (the other side)",
         description=(
             "`agree/` puts the change in force (the earlier version is superseded); `reject/` "

@@ -12,18 +12,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kaigan.api.filters import IsoDateTimeFilter, MultipleChoiceFilter
-from kaigan.api.permissions import IsExpert
-from kaigan.api.schema import error_responses
+from kaigan.api.permissions import NOT_AN_EXPERT, IsExpert
+from kaigan.api.schema import error_responses, invalid, invalid_state, refused
 from kaigan.api.serializers import FastOutputMixin
 from kaigan.api.throttling import ScopedRateThrottle
 from marketplace import services as marketplace_services
 from marketplace.access import access_brief
 from marketplace.api.serializers import (
+    BreakdownField,
     BriefOutputSerializer,
     MatchOutputSerializer,
     QuoteSerializer,
 )
-from marketplace.api.views import BRIEF_RESPONSE_EXAMPLE, _brief_out
+from marketplace.api.views import BRIEF_RESPONSE_EXAMPLE, NOT_THE_OWNER, _brief_out
 from marketplace.models import Brief, Match, Quote
 from projects import services
 from projects.models import Feedback, Project, RematchJob
@@ -57,10 +58,38 @@ class ReasonInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
+#: Refusals shared by operations of the same party (the services' messages).
+NOT_THE_PM = refused(
+    "Only the project manager of this brief can decide on its matches.", "Not its PM"
+)
+REASON_TOO_LONG = invalid({"reason": ["Ensure this field has no more than 500 characters."]})
+
+
 class MatchApproveApi(APIView):
     @extend_schema(
         request=ApproveInputSerializer,
-        responses={200: MatchOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={
+            200: MatchOutputSerializer,
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                409,
+                examples=[
+                    invalid({"note": ["Ensure this field has no more than 1000 characters."]}),
+                    NOT_THE_PM,
+                    invalid_state(
+                        "This match is “Withdrawn”; only a proposed match can be approved."
+                    ),
+                    invalid_state(
+                        "Another match of this brief was approved at the same time.",
+                        "Approved at the same time",
+                        code="conflict",
+                    ),
+                ],
+            ),
+        },
         summary="Approve a proposed match (the brief's PM)",
         description=(
             "Withdraws the brief's other proposals and invites the expert, who has the "
@@ -90,7 +119,23 @@ class MatchApproveApi(APIView):
 class MatchRejectApi(APIView):
     @extend_schema(
         request=ReasonInputSerializer,
-        responses={200: MatchOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={
+            200: MatchOutputSerializer,
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                409,
+                examples=[
+                    REASON_TOO_LONG,
+                    NOT_THE_PM,
+                    invalid_state(
+                        "This match is “Approved, invited”; only a proposed match can be rejected."
+                    ),
+                ],
+            ),
+        },
         summary="Reject a proposed match (the brief's PM)",
         description=(
             "The expert is not proposed for this brief again. When no proposal is left the "
@@ -123,6 +168,7 @@ class BriefSummarySerializer(FastOutputMixin, serializers.Serializer):
 
 class InvitationSerializer(FastOutputMixin, serializers.ModelSerializer):
     brief = BriefSummarySerializer(read_only=True)
+    breakdown = BreakdownField(read_only=True)
     quote = serializers.SerializerMethodField()
 
     class Meta:
@@ -182,7 +228,19 @@ class InvitationListApi(ListAPIView):
             "before `expires_at`) and those already answered or ended. `status=approved` gives "
             "the ones waiting for an answer. Other roles get 403."
         ),
-        responses={200: InvitationSerializer(many=True), **error_responses(400, 401, 403, 404)},
+        responses={
+            200: InvitationSerializer(many=True),
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                examples=[
+                    invalid({"invited_after": ["Enter a valid date/time."]}, "Bad filter"),
+                    NOT_AN_EXPERT,
+                ],
+            ),
+        },
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -215,7 +273,24 @@ class InvitationAcceptApi(APIView):
 
     @extend_schema(
         request=None,
-        responses={200: InvitationSerializer, **error_responses(401, 403, 404, 409)},
+        responses={
+            200: InvitationSerializer,
+            **error_responses(
+                401,
+                403,
+                404,
+                409,
+                examples=[
+                    NOT_AN_EXPERT,
+                    invalid_state("This invitation has expired."),
+                    invalid_state(
+                        "You are at your capacity. Finish an engagement or raise your capacity "
+                        "first.",
+                        "At capacity",
+                    ),
+                ],
+            ),
+        },
         summary="Accept an invitation (the invited expert)",
         description=(
             "The engagement starts and the brief becomes `in_progress`. Refused with 409 when "
@@ -233,7 +308,21 @@ class InvitationDeclineApi(APIView):
 
     @extend_schema(
         request=ReasonInputSerializer,
-        responses={200: InvitationSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={
+            200: InvitationSerializer,
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                409,
+                examples=[
+                    REASON_TOO_LONG,
+                    NOT_AN_EXPERT,
+                    invalid_state("This invitation is “Accepted” and can no longer be declined."),
+                ],
+            ),
+        },
         summary="Decline an invitation (the invited expert)",
         description="The brief goes back to matching without you; it does not count against you.",
         examples=[OpenApiExample("Decline", value={"reason": "档期满了"}, request_only=True)],
@@ -266,7 +355,21 @@ class BriefDeliverApi(APIView):
 
     @extend_schema(
         request=DeliverInputSerializer,
-        responses={200: DeliveredSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={
+            200: DeliveredSerializer,
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                409,
+                examples=[
+                    invalid({"note": ["Ensure this field has no more than 2000 characters."]}),
+                    NOT_AN_EXPERT,
+                    invalid_state("Only work in progress can be delivered."),
+                ],
+            ),
+        },
         summary="Mark the work delivered (the working expert)",
         description=(
             "The brief becomes `delivered` and its startup is asked to review it, with the "
@@ -298,7 +401,21 @@ class AcceptInputSerializer(serializers.Serializer):
 class BriefAcceptApi(APIView):
     @extend_schema(
         request=AcceptInputSerializer,
-        responses={200: BriefOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={
+            200: BriefOutputSerializer,
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                409,
+                examples=[
+                    invalid({"rating": ["Ensure this value is less than or equal to 5."]}),
+                    NOT_THE_OWNER,
+                    invalid_state("Only delivered work can be accepted."),
+                ],
+            ),
+        },
         summary="Accept the delivery and rate it 1–5 (the startup)",
         description=(
             "Only a `delivered` brief can be accepted (else 409); it becomes `completed` and "
@@ -355,7 +472,26 @@ class BriefDissatisfactionApi(APIView):
 
     @extend_schema(
         request=DissatisfactionInputSerializer,
-        responses={202: RematchJobSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={
+            202: RematchJobSerializer,
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                409,
+                examples=[
+                    invalid({"reason": ['"bad" is not a valid choice.']}),
+                    NOT_THE_OWNER,
+                    invalid_state("A brief that is “Completed” cannot be re-matched now."),
+                    invalid_state(
+                        "A re-match for this brief is already under way.",
+                        "Already re-matching",
+                        code="conflict",
+                    ),
+                ],
+            ),
+        },
         summary="Not satisfied: the platform re-matches (the startup)",
         description=(
             "Records the feedback, replaces the current expert and starts a re-match job. "
