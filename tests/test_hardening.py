@@ -463,3 +463,42 @@ def test_a_dump_and_restore_round_trip_keeps_every_row():
         )
     finally:
         subprocess.run(["dropdb", *common, "--if-exists", target], env=env, check=True)
+
+
+# --- NUL characters (PostgreSQL cannot hold them in text) -----------------------------------
+
+
+@pytest.mark.django_db
+def test_a_nul_in_a_pages_query_is_a_400_page(client, startup):
+    factories.BriefFactory(startup=startup)
+    client.force_login(startup.owner)
+    response = client.get("/briefs/?status=%00")
+    assert response.status_code == 400
+    assert "400.html" in [t.name for t in response.templates]
+    assert reverse("marketplace:brief_create") in response.content.decode()  # still signed in
+    assert response["Content-Security-Policy"]  # the security headers are on it too
+
+
+@pytest.mark.django_db
+def test_a_nul_in_the_session_cookie_is_a_400_page_for_a_visitor(client):
+    # Sent as plain ASCII, `sessionid="abcdefgh\000ijk"`: the octal escape is read as NUL.
+    client.cookies[django_settings.SESSION_COOKIE_NAME] = "abcdefgh\x00ijk"
+    response = client.get("/briefs/")
+    assert response.status_code == 400
+    assert "400.html" in [t.name for t in response.templates]
+
+
+@pytest.mark.django_db
+def test_a_nul_in_any_admin_changelist_filter_or_search_is_a_400(client, superuser):
+    client.force_login(superuser)
+    checked = []
+    for model, model_admin in admin.site._registry.items():
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        filters = [f for f in model_admin.list_filter if isinstance(f, str)] or ["status"]
+        for query in [f"{name}__exact=%00" for name in filters] + ["q=%00", "o=%00"]:
+            response = client.get(f"{url}?{query}")
+            assert response.status_code == 400, (url, query)
+            checked.append(f"{url}?{query}")
+    print(f"{len(checked)} admin lists and filters refused NUL")
+    assert "/admin/marketplace/brief/?status__exact=%00" in checked
+    assert len(checked) > 30

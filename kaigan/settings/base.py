@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Inside the security headers' middleware, so its 400 carries them too.
+    "kaigan.middleware.RefuseNulCharactersMiddleware",
     "kaigan.middleware.MethodNotAllowedPageMiddleware",
 ]
 
@@ -259,6 +261,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON with a bounded depth, and an object at the top (kaigan/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "kaigan.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "kaigan.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["kaigan.api.filters.FilterBackend"],
