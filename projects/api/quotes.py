@@ -8,8 +8,9 @@ from rest_framework.views import APIView
 
 from kaigan.api.schema import error_responses
 from marketplace import services as marketplace_services
+from marketplace.access import access_engagement_party
 from marketplace.api.serializers import QuoteSerializer
-from marketplace.models import Match, Quote
+from marketplace.models import Quote
 
 
 class QuoteChangeInputSerializer(serializers.Serializer):
@@ -23,18 +24,6 @@ class QuoteChangeInputSerializer(serializers.Serializer):
     fixed_price = serializers.IntegerField(
         required=False, allow_null=True, help_text="A fixed price in whole CNY (100–5,000,000)."
     )
-
-
-def _party_brief_id(user, brief_id) -> int:
-    """The brief of an engagement the user is a party to (startup owner or working expert)."""
-    party = Match.objects.filter(brief_id=brief_id, status=Match.Status.ACCEPTED).filter(
-        expert__user=user
-    ) | Match.objects.filter(
-        brief_id=brief_id, status=Match.Status.ACCEPTED, brief__startup__owner=user
-    )
-    if not party.exists():
-        raise Http404
-    return brief_id
 
 
 class QuoteChangeApi(APIView):
@@ -53,7 +42,7 @@ class QuoteChangeApi(APIView):
         ],
     )
     def post(self, request, pk):
-        brief_id = _party_brief_id(request.user, pk)
+        brief_id = access_engagement_party(request.user, pk)
         serializer = QuoteChangeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         quote = marketplace_services.quote_propose_change(
@@ -81,7 +70,7 @@ class QuoteAnswerApi(APIView):
         quote = Quote.objects.filter(pk=pk).values("brief_id").first()
         if quote is None:
             raise Http404
-        _party_brief_id(request.user, quote["brief_id"])
+        access_engagement_party(request.user, quote["brief_id"])
         answered = marketplace_services.quote_answer_change(
             quote_id=pk, user=request.user, agree=self.agree
         )

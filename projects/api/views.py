@@ -4,7 +4,6 @@ from functools import cached_property
 
 import django_filters
 from django.db.models import Prefetch, Q
-from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
@@ -17,7 +16,12 @@ from kaigan.api.schema import error_responses
 from kaigan.api.serializers import FastOutputMixin
 from kaigan.api.throttling import ScopedRateThrottle
 from marketplace import services as marketplace_services
-from marketplace.access import access_brief
+from marketplace.access import (
+    access_brief,
+    access_engaged_brief,
+    access_invitation,
+    access_managed_match,
+)
 from marketplace.api.serializers import (
     BriefOutputSerializer,
     MatchOutputSerializer,
@@ -27,17 +31,6 @@ from marketplace.api.views import BRIEF_RESPONSE_EXAMPLE, _brief_out
 from marketplace.models import Brief, Match, Quote
 from projects import services
 from projects.models import Feedback, Project, RematchJob
-
-
-def _match_for_pm(user, pk) -> Match:
-    """A match on a brief the user manages (superusers: any); otherwise a 404."""
-    qs = Match.objects.all()
-    if not user.is_superuser:
-        qs = qs.filter(brief__pm=user)
-    match = qs.filter(pk=pk).first()
-    if match is None:
-        raise Http404
-    return match
 
 
 def _match_out(pk) -> dict:
@@ -78,7 +71,7 @@ class MatchApproveApi(APIView):
         ],
     )
     def post(self, request, pk):
-        match = _match_for_pm(request.user, pk)
+        match = access_managed_match(request.user, pk)
         serializer = ApproveInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         marketplace_services.match_approve(
@@ -99,7 +92,7 @@ class MatchRejectApi(APIView):
         examples=[OpenApiExample("Reject", value={"reason": "档期冲突"}, request_only=True)],
     )
     def post(self, request, pk):
-        match = _match_for_pm(request.user, pk)
+        match = access_managed_match(request.user, pk)
         serializer = ReasonInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         marketplace_services.match_reject(
@@ -239,10 +232,11 @@ class InvitationDeclineApi(APIView):
         examples=[OpenApiExample("Decline", value={"reason": "档期满了"}, request_only=True)],
     )
     def post(self, request, pk):
+        match = access_invitation(request.user, pk)
         serializer = ReasonInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.invitation_decline(
-            match_id=pk, user=request.user, reason=serializer.validated_data.get("reason", "")
+            match_id=match.pk, user=request.user, reason=serializer.validated_data.get("reason", "")
         )
         return Response(_invitation_out(request, pk))
 
@@ -278,14 +272,11 @@ class BriefDeliverApi(APIView):
         ],
     )
     def post(self, request, pk):
-        # work_deliver locks the brief by id and expects it to exist: a missing one is a 404
-        # here, as is a brief the expert does not work on (the service's own answer).
-        if not Brief.objects.filter(pk=pk).exists():
-            raise Http404
+        brief = access_engaged_brief(request.user, pk)
         serializer = DeliverInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         project = services.work_deliver(
-            brief_id=pk, user=request.user, note=serializer.validated_data.get("note", "")
+            brief_id=brief.pk, user=request.user, note=serializer.validated_data.get("note", "")
         )
         return Response(DeliveredSerializer({"id": pk, "status": project.brief.status}).data)
 
@@ -313,6 +304,7 @@ class BriefAcceptApi(APIView):
     )
     def post(self, request, pk):
         brief = access_brief(request.user, pk)
+        marketplace_services.brief_check_owner(brief=brief, user=request.user)
         serializer = AcceptInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.work_accept(brief_id=brief.pk, user=request.user, **serializer.validated_data)
@@ -374,6 +366,7 @@ class BriefDissatisfactionApi(APIView):
     )
     def post(self, request, pk):
         brief = access_brief(request.user, pk)
+        marketplace_services.brief_check_owner(brief=brief, user=request.user)
         serializer = DissatisfactionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         job = services.dissatisfaction_submit(
