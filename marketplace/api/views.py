@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -154,6 +155,7 @@ def _valid_or_all_errors(serializer, *, current=None) -> None:
 
 
 class BriefListApi(ListAPIView):
+    permission_classes = [IsAuthenticated]
     serializer_class = BriefOutputSerializer
     filterset_class = BriefFilter
 
@@ -232,6 +234,8 @@ class BriefListApi(ListAPIView):
 
 
 class BriefDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
     @extend_schema(
         responses={200: BriefOutputSerializer, **error_responses(401, 404)},
         summary="A brief",
@@ -274,6 +278,8 @@ class BriefDetailApi(APIView):
 
 
 class BriefCancelApi(APIView):
+    permission_classes = [IsAuthenticated]
+
     @extend_schema(
         request=CancelInputSerializer,
         responses={200: BriefOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
@@ -300,6 +306,7 @@ class BriefCancelApi(APIView):
 
 
 class BriefMatchListApi(GenericAPIView):
+    permission_classes = [IsAuthenticated]
     serializer_class = MatchOutputSerializer
     filterset_class = MatchFilter
     queryset = Match.objects.none()

@@ -3,6 +3,7 @@
 from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -27,6 +28,8 @@ class QuoteChangeInputSerializer(serializers.Serializer):
 
 
 class QuoteChangeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
     @extend_schema(
         request=QuoteChangeInputSerializer,
         responses={201: QuoteSerializer, **error_responses(400, 401, 404, 409)},
@@ -55,6 +58,7 @@ class QuoteChangeApi(APIView):
 
 
 class QuoteAnswerApi(APIView):
+    permission_classes = [IsAuthenticated]
     agree = True
 
     @extend_schema(

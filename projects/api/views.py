@@ -7,6 +7,7 @@ from django.db.models import Prefetch, Q
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -51,6 +52,8 @@ class ReasonInputSerializer(serializers.Serializer):
 
 
 class MatchApproveApi(APIView):
+    permission_classes = [IsAuthenticated]
+
     @extend_schema(
         request=ApproveInputSerializer,
         responses={200: MatchOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
@@ -81,6 +84,8 @@ class MatchApproveApi(APIView):
 
 
 class MatchRejectApi(APIView):
+    permission_classes = [IsAuthenticated]
+
     @extend_schema(
         request=ReasonInputSerializer,
         responses={200: MatchOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
@@ -287,6 +292,8 @@ class AcceptInputSerializer(serializers.Serializer):
 
 
 class BriefAcceptApi(APIView):
+    permission_classes = [IsAuthenticated]
+
     @extend_schema(
         request=AcceptInputSerializer,
         responses={200: BriefOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
@@ -340,6 +347,7 @@ class RematchJobSerializer(serializers.ModelSerializer):
 
 
 class BriefDissatisfactionApi(APIView):
+    permission_classes = [IsAuthenticated]
     throttle_scope = "dissatisfaction"
 
     def get_throttles(self):
