@@ -544,3 +544,54 @@ def test_every_page_refuses_a_signed_in_write_without_the_csrf_token():
     assert passed == []
     assert checked > 250
     assert snapshot() == before
+
+
+# --- access before input on the pages ----------------------------------------------------------
+
+
+def _answer(send, route: str, pk: int, data: dict) -> tuple:
+    response = send("/" + route.replace("<int:pk>", str(pk)), data)
+    return response.status_code, response.get("Location", "").replace(str(pk), "{id}")
+
+
+@pytest.mark.django_db
+def test_a_page_answers_an_id_one_may_not_see_as_one_that_does_not_exist_whatever_the_form():
+    """Every page that takes an id, every site role, a form full of bad values: another
+    tenant's object gets exactly the answer of an id no object has (the API's routes:
+    tests/test_api_matrix.py)."""
+    from django.test import Client
+
+    from tests.test_api_matrix import build_world, snapshot
+
+    mine, theirs = build_world("quote"), build_world("quote")
+    ids = {"briefs": theirs.brief.pk, "invitations": theirs.match.pk, "quotes": theirs.quote.pk}
+    bad_form = dict.fromkeys(
+        ["title", "reason", "note", "comment", "review", "scope_days", "fixed_price", "rating"],
+        "x" * 6000,
+    ) | {"answer": "agree", "budget_min": "-1"}
+    browsers = {}
+    for role in ("owner", "exp", "pm"):
+        browsers[role] = Client()
+        browsers[role].force_login(mine.users[role])
+    routes = [
+        r for r in sorted(set(_walk(get_resolver().url_patterns)))
+        if "<int:pk>" in r and not r.startswith(("admin/", "api/"))
+    ]  # fmt: skip
+    before = snapshot()
+    checked = 0
+    for route in routes:
+        kind = next((k for k in ("invitations", "quotes") if k in route), "briefs")
+        for role, browser in browsers.items():
+            for method in ("get", "post"):
+                seen, unknown = (
+                    _answer(getattr(browser, method), route, pk, bad_form)
+                    for pk in (ids[kind], 999_999_999)
+                )
+                assert seen == unknown, (route, role, method)
+                assert seen[0] in (302, 403, 404, 405), (route, role, method, seen)
+                if role == "owner" and kind == "briefs" and method == "post":
+                    assert seen[0] == 404, (route, seen)
+                checked += 1
+    print(f"{checked} requests with another tenant's id, answered as for no such id")
+    assert checked >= 60
+    assert snapshot() == before
