@@ -1,4 +1,12 @@
+import logging
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+nul_logger = logging.getLogger("django.security.NulCharacter")
 
 
 class MethodNotAllowedPageMiddleware:
@@ -16,3 +24,63 @@ class MethodNotAllowedPageMiddleware:
             page["Allow"] = response["Allow"]
             return page
         return response
+
+
+NUL = "\x00"
+
+
+class RefuseNulCharactersMiddleware:
+    """A NUL character in the address, the query string, a header or the session cookie is
+    refused with a 400: the API's JSON error, or the 400 page.
+
+    PostgreSQL cannot hold NUL in text, so any such value that reaches a query (a page's
+    filter, the admin's changelist filters and search, a token, a session key) would fail
+    there with a 500; no client of this site sends one. Posted values are left to the forms
+    and serializers, whose text fields refuse NUL with a message next to the field.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        where = self._nul_in(request)
+        if where is None:
+            return self.get_response(request)
+        kind, name = where
+        nul_logger.warning("NUL character in the %s %r of %s", kind, name, request.path)
+        if request.path_info.startswith("/api/"):
+            return self._api_answer(kind, name)
+        if kind == "cookie":
+            # The session behind that cookie cannot be read: answer as to a visitor.
+            request.user = AnonymousUser()
+        return render(request, "400.html", status=400)
+
+    @staticmethod
+    def _nul_in(request) -> tuple[str, str] | None:
+        if NUL in request.path:
+            return ("path", "")
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" in query or NUL in query:  # else the decoded parameters hold none either
+            for key, values in request.GET.lists():
+                if NUL in key or any(NUL in value for value in values):
+                    return ("query", key)
+        for key, value in request.META.items():
+            if key.startswith("HTTP_") and isinstance(value, str) and NUL in value:
+                return ("header", key)
+        # Octal escapes in a quoted cookie value (`"\\000"`) decode to NUL.
+        if NUL in request.COOKIES.get(settings.SESSION_COOKIE_NAME, ""):
+            return ("cookie", settings.SESSION_COOKIE_NAME)
+        return None
+
+    @staticmethod
+    def _api_answer(kind: str, name: str) -> JsonResponse:
+        message = _("A NUL character is not allowed here.")
+        if kind == "query":
+            body = {
+                "detail": _("Some fields are not valid."),
+                "code": "invalid",
+                "errors": {name.replace(NUL, "") or "non_field_errors": [message]},
+            }
+        else:
+            body = {"detail": message, "code": "parse_error", "errors": {}}
+        return JsonResponse(body, status=400)

@@ -1,3 +1,5 @@
+import math
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -5,10 +7,12 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from experts.selectors import tag_list
 from kaigan.accounts.models import User
+from kaigan.api.throttling import scoped_throttle_wait
 from kaigan.errors import ApplicationError, Conflict
 from kaigan.forms import add_service_errors
 from marketplace import selectors, services
@@ -57,19 +61,40 @@ def brief_list(request):
 def brief_create(request):
     startup = _my_startup(request)
     form = BriefForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
-        try:
-            brief = brief_submit(startup=startup, actor=request.user, **data)
-        except (ValidationError, ApplicationError) as exc:
-            add_service_errors(form, exc)
+        # The API's limit on posting briefs, in the same window: one limit for both paths.
+        wait = scoped_throttle_wait(request, "brief_post")
+        if wait is not None:
+            minutes = max(1, math.ceil(wait / 60))
+            form.add_error(
+                None,
+                ngettext(
+                    "You have posted many briefs in a short time. Please try again in "
+                    "%(minutes)d minute.",
+                    "You have posted many briefs in a short time. Please try again in "
+                    "%(minutes)d minutes.",
+                    minutes,
+                )
+                % {"minutes": minutes},
+            )
+            status = 429
         else:
-            messages.success(request, _("Your brief is posted. A project manager will follow it."))
-            return redirect("marketplace:brief_detail", pk=brief.pk)
+            try:
+                brief = brief_submit(startup=startup, actor=request.user, **data)
+            except (ValidationError, ApplicationError) as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(
+                    request, _("Your brief is posted. A project manager will follow it.")
+                )
+                return redirect("marketplace:brief_detail", pk=brief.pk)
     return render(
         request,
         "marketplace/brief_form.html",
         {"form": form, "tags": tag_list(), "campaigns": startup.campaigns.all()},
+        status=status,
     )
 
 

@@ -11,7 +11,12 @@ from django.views.decorators.http import require_POST
 
 from kaigan.errors import ApplicationError, error_message
 from marketplace import services as marketplace_services
-from marketplace.access import access_brief
+from marketplace.access import (
+    access_brief,
+    access_brief_or_engagement,
+    access_engaged_brief,
+    access_invitation,
+)
 from marketplace.models import Brief, Match, Quote
 from marketplace.selectors import brief_matches_for, quotes_for_brief
 from projects import selectors, services
@@ -132,6 +137,7 @@ def invitation_accept(request, pk):
 @login_required
 @require_POST
 def invitation_decline(request, pk):
+    access_invitation(request.user, pk)
     form = DeclineForm(request.POST)
     if not form.is_valid():  # refused, not declined without the reason
         messages.error(request, _form_errors(form))
@@ -147,6 +153,7 @@ def invitation_decline(request, pk):
 @login_required
 @require_POST
 def brief_deliver(request, pk):
+    access_engaged_brief(request.user, pk)
     form = DeliverForm(request.POST)
     if not form.is_valid():  # refused as a whole: not delivered without the note
         messages.error(request, _form_errors(form))
@@ -206,17 +213,3 @@ def quote_answer(request, pk):
             request, _("The new quote is agreed.") if agree else _("The change is rejected.")
         )
     return _back_to_work(request, brief.pk)
-
-
-def access_brief_or_engagement(user, pk):
-    """The startup's own brief, or a brief the expert works on; anything else is a 404."""
-    if user.role == "expert":
-        match = (
-            Match.objects.filter(brief_id=pk, expert__user=user, status__in=Match.LIVE_STATUSES)
-            .select_related("brief")
-            .first()
-        )
-        if match is None:
-            raise Http404
-        return match.brief
-    return access_brief(user, pk)

@@ -10,8 +10,14 @@ mode and role keeps the whole file to about a minute and a half on two cores.
 The schemathesis pytest integration (`schemathesis.pytest.from_fixture`) does not run under
 pytest 9 (it sets `Function._nodeid`), so each operation's Hypothesis test is built here from
 its public `as_strategy()`; one failing operation does not hide the others.
+
+Then the bodies of an outside attack (issue 17), sent to every operation of the schema as each
+role: nested 10,000 levels deep, `null`, scalars, a list, a NUL in each field of the
+operation's own example, a body over `DATA_UPLOAD_MAX_MEMORY_SIZE`, and a NUL in each query
+parameter. Every one is a 4xx in the error shape; about 15 s for the five roles.
 """
 
+import json
 import logging
 import os
 import re
@@ -20,12 +26,14 @@ from dataclasses import dataclass
 
 import pytest
 import schemathesis
+from django.conf import settings as django_settings
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -91,6 +99,9 @@ class World:
     brief_ids: list[int]
     match_ids: list[int]
     quote_ids: list[int]
+    #: For each kind of id, the object the roles act on (the work under way, the invitation to
+    #: it, the proposed quote change): a bad body sent there meets the input check itself.
+    acting_ids: dict[str, int]
 
 
 def _world(pm_user, superuser) -> World:
@@ -132,6 +143,12 @@ def _world(pm_user, superuser) -> World:
             .values_list("pk", flat=True)
         ),
         quote_ids=list(Quote.objects.order_by("pk").values_list("pk", flat=True)),
+        acting_ids={
+            "briefs": working.pk,
+            "matches": invitation.pk,
+            "invitations": invitation.pk,
+            "quotes": Quote.objects.get(brief=working, status=Quote.Status.PROPOSED).pk,
+        },
     )
 
 
@@ -202,3 +219,108 @@ def test_api_answers_within_its_schema_for_every_role(role, db, pm, superuser, w
     assert "5xx" not in statuses
     # Signed in, a good share of the generated requests must get through to the services.
     assert statuses["2xx"] > (0 if role == "anonymous" else 20)
+
+
+# --- bad bodies: every operation, every role, a 4xx in the error shape ------------------------
+
+ERROR_KEYS = {"detail", "code", "errors"}
+NUL_TEXT = "a\x00b"
+
+
+def _bad_bodies() -> dict[str, str]:
+    """The bodies an attacker sent (issue 17), each as raw JSON text."""
+    return {
+        "nested lists": "[" * 10_000 + "]" * 10_000,
+        "nested objects": '{"a": ' * 10_000 + "1" + "}" * 10_000,
+        "null": "null",
+        "1": "1",
+        "true": "true",
+        "a string": '"text"',
+        "a list": '[{"title": "x"}]',
+        "over the upload limit": json.dumps(
+            {"title": "x" * django_settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+        ),
+    }
+
+
+def _nul_bodies(operation: dict) -> dict[str, str]:
+    """The operation's own example with a NUL in one field, for each field it takes."""
+    content = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    if content is None:
+        return {}
+    examples = [e["value"] for e in content.get("examples", {}).values()]
+    example = examples[0] if examples and isinstance(examples[0], dict) else {}
+    properties = _resolve(content["schema"]).get("properties", {})
+    return {
+        f"a NUL in {name}": json.dumps({**example, name: NUL_TEXT})
+        for name, field in properties.items()
+        if not field.get("readOnly")
+    }
+
+
+_SCHEMA: dict = {}
+
+
+def _resolve(schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = _SCHEMA["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_operation_answers_a_bad_body_with_a_4xx_in_the_error_shape(
+    role, db, pm, superuser, caplog
+):
+    """Each operation of the schema, as each role, with each bad body; an id in the path is the
+    object the signed-in roles act on. An operation that takes a body must refuse every one of
+    them (4xx); one that takes none may ignore it, but never answers 5xx or anything but JSON.
+    A NUL in any query parameter is a 400, whoever asks."""
+    caplog.set_level(logging.ERROR, logger="django.request")
+    world = _world(pm, superuser)
+    user = world.users[role]
+    client = APIClient(raise_request_exception=False)  # a 500 is a finding among the others
+    if user is not None:
+        token = Token.objects.create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _SCHEMA.update(client.get("/api/schema/?format=json").json())
+    fixed = _bad_bodies()
+
+    failures, statuses, sent = [], Counter(), 0
+    for path, operations in _SCHEMA["paths"].items():
+        kind = path.split("/")[3]
+        url = path.replace("{id}", str(world.acting_ids.get(kind, 1)))
+        for method, operation in operations.items():
+            takes_body = "requestBody" in operation
+            for name, body in {**fixed, **_nul_bodies(operation)}.items():
+                if user is not None:
+                    Token.objects.get_or_create(user=user, defaults={"key": token.key})
+                response = client.generic(method, url, body, content_type="application/json")
+                sent += 1
+                status = response.status_code
+                statuses[f"{status}"] += 1
+                problem = None
+                if status >= 500 or (takes_body and not 400 <= status < 500):
+                    problem = f"answered {status}"
+                elif status != 204 and response["Content-Type"] != "application/json":
+                    problem = f"answered {response['Content-Type']}"
+                elif status >= 400 and set(response.json()) != ERROR_KEYS:
+                    problem = f"answered {response.json()}"
+                if problem:
+                    failures.append(f"{method.upper()} {path} with {name}: {problem}")
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] != "query":
+                    continue
+                response = getattr(client, method)(f"{url}?{parameter['name']}=a%00b")
+                sent += 1
+                statuses[f"{response.status_code}"] += 1
+                if response.status_code != 400 or set(response.json()) != ERROR_KEYS:
+                    failures.append(
+                        f"{method.upper()} {path} with a NUL in ?{parameter['name']}: "
+                        f"answered {response.status_code}"
+                    )
+    print(f"bad bodies as {role}: {sent} requests, {dict(sorted(statuses.items()))}")
+    assert failures == [], "\n".join(failures)
+    assert sent > 200
+    if role != "anonymous":
+        # The bodies reach the input checks, not only the doors in front of them.
+        assert statuses["400"] > 30

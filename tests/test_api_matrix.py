@@ -25,17 +25,29 @@ States (what the services did to the brief before the request):
   quote         in progress, and the owner proposed a change to the quote ({quote})
 """
 
+import functools
 import json
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth.models import AnonymousUser
+from django.db.models.query import EmptyQuerySet
+from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
+from django.utils.crypto import get_random_string
+from drf_spectacular.generators import SchemaGenerator
 from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.test import APIClient, APIRequestFactory
 
 from experts.models import Expert, TagChange
 from experts.services import expert_refresh_rank_base
+from kaigan.api.converters import MAX_OBJECT_ID
+from kaigan.api.views import ApiNotFound
 from kaigan.notifications.models import Notification
 from marketplace.matching import propose_matches
 from marketplace.models import Brief, BriefEvent, Campaign, Match, Quote, Startup
@@ -240,3 +252,257 @@ def _payload(body) -> dict:
     if body is None:
         return {}
     return {"data": json.dumps(body), "content_type": "application/json"}
+
+
+# --- every route is in the matrix, declares who may call it, and scopes what it reads ---------
+#
+# A new endpoint cannot leak by being forgotten: the walks below find every route of /api/v1/
+# in the URL resolver, and fail until it has its rows in MATRIX.
+
+API_PREFIX = "api/v1/"
+#: The only views an anonymous request gets through (the token's POST, the public taxonomy,
+#: and the JSON 404 of a path the API does not have).
+ANONYMOUS_VIEWS = {"TokenApi": {"post"}, "TagListApi": {"get"}, "ApiNotFound": None}
+#: Lists anyone may read in full.
+PUBLIC_LISTS = {"tags/"}
+WRITE_METHODS = ("post", "put", "patch", "delete")
+
+
+def _api_routes():
+    """(route under /api/v1/ with `{id}` for an object id, view class, its methods)."""
+
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif isinstance(pattern, URLPattern):
+                yield prefix + str(pattern.pattern), pattern
+
+    for route, pattern in walk(get_resolver().url_patterns):
+        view_class = getattr(pattern.callback, "view_class", None)
+        if not route.startswith(API_PREFIX) or pattern.name == "api-not-found":
+            continue
+        methods = {m for m in view_class.http_method_names if m not in ("options", "head")} & set(
+            dir(view_class)
+        )
+        yield route.removeprefix(API_PREFIX).replace("<id:pk>", "{id}"), view_class, methods
+
+
+def _matrix_rows() -> dict:
+    """(METHOD, route with `{id}`) → (matrix path, state, {role: status})."""
+    rows = {}
+    for row in MATRIX.strip().splitlines()[1:]:
+        left, right = row.split("|")
+        method, path, state = left.split()
+        statuses = {r: int(c.partition("/")[0]) for r, c in zip(ROLES, right.split(), strict=True)}
+        rows[(method, re.sub(r"\{\w+\}", "{id}", path))] = (path, state, statuses)
+    return rows
+
+
+def test_every_api_route_and_method_is_in_the_matrix():
+    rows = _matrix_rows()
+    walked = [(m.upper(), route) for route, _, methods in _api_routes() for m in methods]
+    missing = [f"{method} {route}" for method, route in walked if (method, route) not in rows]
+    assert len(walked) >= 25
+    assert missing == [], "add these to MATRIX (and to BODIES if they take one)"
+
+
+def test_every_api_view_declares_who_may_call_it():
+    undeclared, anonymous = [], []
+    factory = APIRequestFactory()
+    checked = {cls: methods for _, cls, methods in _api_routes()}
+    checked[ApiNotFound] = {"get", "post"}
+    for view_class, methods in checked.items():
+        # The first class up the MRO that sets permission_classes must be the project's own,
+        # not DRF's APIView (which falls back to the settings' default).
+        owner = next(c for c in view_class.__mro__ if "permission_classes" in vars(c))
+        if owner.__module__.startswith("rest_framework"):
+            undeclared.append(view_class.__name__)
+        for method in methods:
+            request = Request(getattr(factory, method)("/"))
+            request.user = AnonymousUser()
+            view = view_class(request=request, format_kwarg=None, args=(), kwargs={})
+            if all(p.has_permission(request, view) for p in view.get_permissions()):
+                anonymous.append((view_class.__name__, method))
+    assert undeclared == []
+    allowed = {(name, m) for name, ms in ANONYMOUS_VIEWS.items() for m in ms or ("get", "post")}
+    assert set(anonymous) == allowed
+
+
+def test_every_api_list_view_reads_through_its_own_scoped_queryset():
+    for _, view_class, _ in _api_routes():
+        if not issubclass(view_class, GenericAPIView):
+            continue
+        # A class-level queryset of rows would be everyone's rows wherever DRF's own
+        # get_queryset reads it: none, or an empty one (for the schema), read through the
+        # view's own scoped get_queryset or selectors.
+        queryset = getattr(view_class, "queryset", None)
+        assert queryset is None or isinstance(queryset, EmptyQuerySet), view_class
+        if queryset is None:
+            assert view_class.get_queryset is not GenericAPIView.get_queryset, view_class
+
+
+@pytest.mark.django_db
+def test_a_newcomer_of_every_role_lists_nothing_of_anyone_else():
+    """Others' data everywhere; a new account of each role, owning nothing, reads an empty page
+    from every list of the API."""
+    build_world("quote")  # a brief under way: its matches, invitation, quote, notifications
+    newcomers = {
+        "startup": factories.StartupFactory().owner,
+        "expert": factories.ExpertFactory().user,
+        "pm": _pm_user(),
+    }
+    lists = [route for route, _, methods in _api_routes() if "get" in methods and "{" not in route]
+    seen = 0
+    for role, user in newcomers.items():
+        client = APIClient()
+        client.force_authenticate(user)
+        for route in lists:
+            response = client.get("/api/v1/" + route)
+            if response.status_code == 403 or route in PUBLIC_LISTS:
+                continue  # not for this role; or open to all
+            assert response.status_code == 200, (role, route)
+            data = response.json()
+            if isinstance(data, dict) and "results" not in data:
+                assert data.get("id") is None or role == "expert", (role, route)  # one's own
+                continue
+            items = data["results"] if isinstance(data, dict) else data
+            assert items == [], (role, route)
+            seen += 1
+    assert seen >= 6  # briefs and notifications for all three, invitations for the expert
+
+
+# --- access before input: an id one may not see is a 404 whatever the body -------------------
+
+NUL_EVERYWHERE = dict.fromkeys(
+    [
+        "title", "description", "tag", "budget_min", "budget_max", "deadline", "campaign",
+        "version", "reason", "note", "rating", "review", "comment", "scope_days",
+        "fixed_price", "ids",
+    ],
+    "\x00",
+)  # fmt: skip
+BAD_BODIES = {
+    "a NUL in every field": json.dumps(NUL_EVERYWHERE),
+    "null": "null",
+    "nested": "[" * 10_000 + "]" * 10_000,
+}
+#: An id no object has (the largest the `<id:pk>` converter takes).
+NO_SUCH_ID = MAX_OBJECT_ID
+
+
+def _id_routes() -> list:
+    return sorted(
+        (method.upper(), route)
+        for route, _, methods in _api_routes()
+        if "{id}" in route
+        for method in methods
+    )
+
+
+@functools.cache
+def _api_schema() -> dict:
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def _takes_a_body(method: str, route: str) -> bool:
+    return "requestBody" in _api_schema()["paths"]["/api/v1/" + route][method.lower()]
+
+
+def _object_id(world: World, path: str) -> int:
+    kind = re.search(r"\{(\w+)\}", path)[1]
+    return {"brief": world.brief, "match": world.match, "quote": world.quote}[kind].pk
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "route"), _id_routes())
+def test_an_id_one_may_not_see_is_a_404_whatever_the_body(method, route):
+    path, _, statuses = _matrix_rows()[(method, route)]
+    mine, theirs = build_world("quote"), build_world("quote")
+    clients = {}
+    for role, user in mine.users.items():
+        clients[role] = APIClient()
+        if user is not None:
+            clients[role].force_authenticate(user)
+    before = snapshot()
+
+    def send(role, pk, body):
+        url = "/api/v1/" + route.format(id=pk)
+        response = clients[role].generic(method, url, body, content_type="application/json")
+        return response.status_code, response.json()
+
+    for role in ROLES:
+        if role == "super":
+            continue  # sees everything
+        for name, body in BAD_BODIES.items():
+            status, answer = send(role, _object_id(theirs, path), body)
+            # Exactly as for an id that does not exist: nothing tells that this one does.
+            assert (status, answer) == send(role, NO_SUCH_ID, body), (role, name)
+            assert status in (401, 403, 404), (role, name, answer)
+            assert set(answer) == {"detail", "code", "errors"}
+            if statuses[role] < 300 or statuses[role] == 404:
+                # The role reaches objects of this kind: for another tenant's it is a 404.
+                assert status == 404, (role, name, answer)
+    assert snapshot() == before
+
+    # The bodies are bad indeed: on the caller's own object they are refused on their merits.
+    if _takes_a_body(method, route):
+        actor = next(role for role in ROLES if statuses[role] < 300)
+        for name, body in BAD_BODIES.items():
+            status, answer = send(actor, _object_id(mine, path), body)
+            assert status == 400, (actor, name, answer)
+    assert snapshot() == before
+
+
+# --- CSRF: a signed-in browser's write without the token is refused and changes nothing -------
+
+#: Writes that take no session: signing in for a token reads credentials from the body only.
+WITHOUT_SESSION = {("POST", "auth/token/")}
+
+
+def _csrf_cases() -> list:
+    cases = []
+    for (method, route), (path, state, statuses) in _matrix_rows().items():
+        if method.lower() not in WRITE_METHODS or (method, route) in WITHOUT_SESSION:
+            continue
+        role = next((r for r in ROLES if 200 <= statuses[r] < 300), None)
+        if role is not None:
+            cases.append(
+                pytest.param(method, path, state, role, statuses[role], id=f"{method} {path}")
+            )
+    return cases
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "path", "state", "role", "status"), _csrf_cases())
+def test_a_session_write_without_the_csrf_token_is_refused(method, path, state, role, status):
+    world = build_world(state)
+    browser = APIClient(enforce_csrf_checks=True)
+    browser.force_login(world.users[role])  # a real session, as a browser has
+    body = BODIES.get(f"{method} {path}")
+    if callable(body):
+        body = body(world)
+    before = snapshot()
+
+    refused = browser.generic(method, _url(path, world), **_payload(body))
+
+    assert refused.status_code == 403, refused.content.decode()[:300]
+    assert refused.json()["code"] == "permission_denied"
+    assert "CSRF" in refused.json()["detail"]
+    assert snapshot() == before
+    # The same request with the token (cookie and header, as the pages send it) goes through.
+    secret = get_random_string(32)
+    browser.cookies[django_settings.CSRF_COOKIE_NAME] = secret
+    allowed = browser.generic(method, _url(path, world), HTTP_X_CSRFTOKEN=secret, **_payload(body))
+    assert allowed.status_code == status, allowed.content.decode()[:300]
+
+
+def test_every_session_write_route_is_checked_for_csrf():
+    checked = {(c.values[0], re.sub(r"\{\w+\}", "{id}", c.values[1])) for c in _csrf_cases()}
+    writes = {
+        (m.upper(), route)
+        for route, _, methods in _api_routes()
+        for m in methods
+        if m in WRITE_METHODS
+    }
+    assert writes - WITHOUT_SESSION == checked

@@ -1,5 +1,7 @@
 """What the schemathesis run (tests/test_api_fuzz.py) found, pinned down one case at a time."""
 
+import json
+
 import pytest
 
 from tests import factories
@@ -146,3 +148,97 @@ def test_an_empty_status_filter_means_no_filter(startup):
     bad = client.get("/api/v1/briefs/?status=nope")
     assert bad.status_code == 400
     assert "status" in bad.json()["errors"]
+
+
+# --- issue 17: bad bodies and NUL characters are a 400 in the error shape, never a 500 -------
+
+NESTED = "[" * 10_000 + "]" * 10_000
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "method", "path"),
+    [
+        ("anonymous", "POST", "/api/v1/auth/token/"),
+        ("startup", "POST", "/api/v1/briefs/"),
+        ("startup", "PATCH", "/api/v1/briefs/{brief}/"),
+        ("expert", "PATCH", "/api/v1/experts/me/"),
+        ("expert", "PUT", "/api/v1/experts/me/tag/"),
+        ("startup", "POST", "/api/v1/notifications/read/"),
+    ],
+)
+@pytest.mark.parametrize(
+    "body",
+    [NESTED, '{"a": ' * 10_000 + "1" + "}" * 10_000, "null", "1", "true", '"text"', "[]"],
+    ids=["nested-lists", "nested-objects", "null", "1", "true", "string", "list"],
+)
+def test_a_body_too_deep_or_not_an_object_is_a_400(role, method, path, body, startup, expert):
+    from marketplace.models import Brief
+
+    brief = factories.BriefFactory(startup=startup, title="原标题")
+    user = {"anonymous": None, "startup": startup.owner, "expert": expert.user}[role]
+    response = client_for(user).generic(
+        method, path.format(brief=brief.pk), body, content_type="application/json"
+    )
+    _error(response, 400, "parse_error")
+    assert Brief.objects.count() == 1
+    brief.refresh_from_db()
+    assert brief.title == "原标题"
+
+
+def test_the_depth_counts_arrays_and_objects_but_not_brackets_in_strings():
+    from kaigan.api.parsers import MAX_DEPTH, json_depth_exceeds
+
+    assert not json_depth_exceeds("[" * MAX_DEPTH + "]" * MAX_DEPTH)
+    assert json_depth_exceeds("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1))
+    assert json_depth_exceeds('{"a": ' * (MAX_DEPTH + 1) + "1" + "}" * (MAX_DEPTH + 1))
+    # Wide is fine, and brackets (or escaped quotes) inside strings are text.
+    assert not json_depth_exceeds("[" + ",".join(["[[]]"] * 5000) + "]")
+    assert not json_depth_exceeds(json.dumps({"title": '[[{{"\\' * 1000, "tags": [["a"]]}))
+
+
+@pytest.mark.django_db
+def test_a_body_at_the_depth_limit_is_read_and_answered_field_by_field(startup):
+    from kaigan.api.parsers import MAX_DEPTH
+
+    title = "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1)  # the object itself is one level
+    response = client_for(startup.owner).generic(
+        "POST", "/api/v1/briefs/", f'{{"title": {title}}}', content_type="application/json"
+    )
+    body = _error(response, 400, "invalid")
+    assert body["errors"]["title"] == ["不是有效的字符串。"]
+
+
+@pytest.mark.django_db
+def test_a_body_over_the_upload_limit_is_a_400(startup, settings):
+    from marketplace.models import Brief
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = json.dumps({"title": "长" * 2000, "description": "x"})
+    response = client_for(startup.owner).generic(
+        "POST", "/api/v1/briefs/", body, content_type="application/json"
+    )
+    _error(response, 400, "parse_error")
+    assert Brief.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_nul_in_a_query_parameter_is_a_400_naming_it(startup):
+    factories.BriefFactory(startup=startup)
+    response = client_for(startup.owner).get("/api/v1/briefs/?status=%00")
+    body = _error(response, 400, "invalid")
+    assert body["errors"] == {"status": ["此处不能包含 NUL 字符。"]}
+
+
+@pytest.mark.django_db
+def test_a_nul_in_the_token_header_is_a_400(api_client):
+    api_client.credentials(HTTP_AUTHORIZATION="Token 0123456789\x00abcdef")
+    _error(api_client.get("/api/v1/briefs/"), 400, "parse_error")
+
+
+@pytest.mark.django_db
+def test_a_nul_in_the_session_cookie_is_a_400(api_client, settings):
+    # Sent as plain ASCII, `sessionid="abcdefgh\000ijk"`: the octal escape is read as NUL.
+    api_client.cookies[settings.SESSION_COOKIE_NAME] = "abcdefgh\x00ijk"
+    assert '"abcdefgh\\000ijk"' in api_client.cookies.output()
+    _error(api_client.get("/api/v1/briefs/"), 400, "parse_error")

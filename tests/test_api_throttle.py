@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache, caches
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -153,3 +154,57 @@ def test_parallel_requests_cannot_pass_the_limit_together(rates):
 def test_a_rate_of_zero_shuts_the_scope(rates, api_client):
     rates(anon="0/min")
     _assert_throttled(api_client.get("/api/v1/tags/"))
+
+
+def _brief_fields(title: str) -> dict:
+    return {
+        "title": title,
+        "description": "写一篇新闻稿。",
+        "tag": "copywriting",
+        "budget_min": 5000,
+        "budget_max": 9000,
+        "deadline": (timezone.localdate() + timedelta(days=20)).isoformat(),
+    }
+
+
+@pytest.mark.django_db
+def test_the_brief_form_has_the_apis_limit_and_says_so(rates, client, startup, pm):
+    rates(brief_post="3/min")
+    client.force_login(startup.owner)
+    answers = [
+        client.post(reverse("marketplace:brief_create"), _brief_fields(f"第{i}稿"))
+        for i in range(5)
+    ]
+    assert [r.status_code for r in answers] == [302, 302, 302, 429, 429]
+    assert startup.briefs.count() == 3
+    refused = answers[-1]
+    assert "在短时间内发布了很多需求" in refused.content.decode()
+    assert refused.context["form"]["title"].value() == "第4稿"  # what was typed is kept
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("first", ["api", "form"])
+def test_the_api_and_the_form_share_one_brief_limit(first, rates, client, startup, pm):
+    rates(brief_post="2/min")
+    client.force_login(startup.owner)
+    api = client_for(startup.owner)
+
+    def by_api(title):
+        return api.post("/api/v1/briefs/", _brief_fields(title), format="json").status_code
+
+    def by_form(title):
+        return client.post(reverse("marketplace:brief_create"), _brief_fields(title)).status_code
+
+    if first == "api":
+        assert [by_api("一"), by_api("二")] == [201, 201]
+        assert by_form("三") == 429
+    else:
+        assert [by_form("一"), by_form("二")] == [302, 302]
+        assert by_api("三") == 429
+    assert sorted(startup.briefs.values_list("title", flat=True)) == ["一", "二"]
+    # Another startup has a limit of its own.
+    other = factories.StartupFactory().owner
+    assert (
+        client_for(other).post("/api/v1/briefs/", _brief_fields("四"), format="json").status_code
+        == 201
+    )

@@ -463,3 +463,135 @@ def test_a_dump_and_restore_round_trip_keeps_every_row():
         )
     finally:
         subprocess.run(["dropdb", *common, "--if-exists", target], env=env, check=True)
+
+
+# --- NUL characters (PostgreSQL cannot hold them in text) -----------------------------------
+
+
+@pytest.mark.django_db
+def test_a_nul_in_a_pages_query_is_a_400_page(client, startup):
+    factories.BriefFactory(startup=startup)
+    client.force_login(startup.owner)
+    response = client.get("/briefs/?status=%00")
+    assert response.status_code == 400
+    assert "400.html" in [t.name for t in response.templates]
+    assert reverse("marketplace:brief_create") in response.content.decode()  # still signed in
+    assert response["Content-Security-Policy"]  # the security headers are on it too
+
+
+@pytest.mark.django_db
+def test_a_nul_in_the_session_cookie_is_a_400_page_for_a_visitor(client):
+    # Sent as plain ASCII, `sessionid="abcdefgh\000ijk"`: the octal escape is read as NUL.
+    client.cookies[django_settings.SESSION_COOKIE_NAME] = "abcdefgh\x00ijk"
+    response = client.get("/briefs/")
+    assert response.status_code == 400
+    assert "400.html" in [t.name for t in response.templates]
+
+
+@pytest.mark.django_db
+def test_a_nul_in_any_admin_changelist_filter_or_search_is_a_400(client, superuser):
+    client.force_login(superuser)
+    checked = []
+    for model, model_admin in admin.site._registry.items():
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        filters = [f for f in model_admin.list_filter if isinstance(f, str)] or ["status"]
+        for query in [f"{name}__exact=%00" for name in filters] + ["q=%00", "o=%00"]:
+            response = client.get(f"{url}?{query}")
+            assert response.status_code == 400, (url, query)
+            checked.append(f"{url}?{query}")
+    print(f"{len(checked)} admin lists and filters refused NUL")
+    assert "/admin/marketplace/brief/?status__exact=%00" in checked
+    assert len(checked) > 30
+
+
+# --- CSRF on every form of the site ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_every_page_refuses_a_signed_in_write_without_the_csrf_token():
+    """Every address outside the API (tests/test_api_matrix.py has the API's writes), each write
+    method, signed in with a session: Django's CSRF check refuses it before the view runs."""
+    from django.test import Client
+
+    from tests.test_api_matrix import snapshot
+
+    startup = factories.StartupFactory()
+    brief = factories.BriefFactory(startup=startup)
+    expert = factories.ExpertFactory()
+    superuser = factories.UserFactory(role="admin", is_staff=True, is_superuser=True)
+    browsers = {}
+    for name, user in (("startup", startup.owner), ("expert", expert.user), ("admin", superuser)):
+        browsers[name] = Client(enforce_csrf_checks=True)
+        browsers[name].force_login(user)
+    before = snapshot()
+    passed, checked = [], 0
+    for route in sorted(set(_walk(get_resolver().url_patterns))):
+        url = _concrete(route).replace("/1/", f"/{brief.pk}/")
+        if url.startswith(("/api/v1/", "/static/")) or "(?" in url:
+            continue
+        who = "admin" if url.startswith("/admin/") else "expert" if "expert" in url else "startup"
+        for method in ("post", "put", "patch", "delete"):
+            response = getattr(browsers[who], method)(url, {"title": "x"})
+            checked += 1
+            # Django's CSRF page; the schema and its docs (DRF views that only read) refuse in
+            # DRF's session check, with their 403 page.
+            csrf = "403_csrf.html" in [t.name for t in response.templates] or url.startswith(
+                "/api/"
+            )
+            if response.status_code != 403 or not csrf:
+                passed.append((method, url, response.status_code))
+    print(f"{checked} writes to pages without a CSRF token, all refused")
+    assert passed == []
+    assert checked > 250
+    assert snapshot() == before
+
+
+# --- access before input on the pages ----------------------------------------------------------
+
+
+def _answer(send, route: str, pk: int, data: dict) -> tuple:
+    response = send("/" + route.replace("<int:pk>", str(pk)), data)
+    return response.status_code, response.get("Location", "").replace(str(pk), "{id}")
+
+
+@pytest.mark.django_db
+def test_a_page_answers_an_id_one_may_not_see_as_one_that_does_not_exist_whatever_the_form():
+    """Every page that takes an id, every site role, a form full of bad values: another
+    tenant's object gets exactly the answer of an id no object has (the API's routes:
+    tests/test_api_matrix.py)."""
+    from django.test import Client
+
+    from tests.test_api_matrix import build_world, snapshot
+
+    mine, theirs = build_world("quote"), build_world("quote")
+    ids = {"briefs": theirs.brief.pk, "invitations": theirs.match.pk, "quotes": theirs.quote.pk}
+    bad_form = dict.fromkeys(
+        ["title", "reason", "note", "comment", "review", "scope_days", "fixed_price", "rating"],
+        "x" * 6000,
+    ) | {"answer": "agree", "budget_min": "-1"}
+    browsers = {}
+    for role in ("owner", "exp", "pm"):
+        browsers[role] = Client()
+        browsers[role].force_login(mine.users[role])
+    routes = [
+        r for r in sorted(set(_walk(get_resolver().url_patterns)))
+        if "<int:pk>" in r and not r.startswith(("admin/", "api/"))
+    ]  # fmt: skip
+    before = snapshot()
+    checked = 0
+    for route in routes:
+        kind = next((k for k in ("invitations", "quotes") if k in route), "briefs")
+        for role, browser in browsers.items():
+            for method in ("get", "post"):
+                seen, unknown = (
+                    _answer(getattr(browser, method), route, pk, bad_form)
+                    for pk in (ids[kind], 999_999_999)
+                )
+                assert seen == unknown, (route, role, method)
+                assert seen[0] in (302, 403, 404, 405), (route, role, method, seen)
+                if role == "owner" and kind == "briefs" and method == "post":
+                    assert seen[0] == 404, (route, seen)
+                checked += 1
+    print(f"{checked} requests with another tenant's id, answered as for no such id")
+    assert checked >= 60
+    assert snapshot() == before

@@ -26,7 +26,7 @@ WRITES = [
     ("POST", "matches/{match}/approve/", "proposed", "pm", 200, 24),
     ("POST", "matches/{match}/reject/", "proposed", "pm", 200, 10),
     ("POST", "invitations/{match}/accept/", "invited", "exp", 200, 19),
-    ("POST", "invitations/{match}/decline/", "invited", "exp", 200, 21),
+    ("POST", "invitations/{match}/decline/", "invited", "exp", 200, 22),  # access, then input
     ("POST", "briefs/{brief}/deliver/", "working", "exp", 200, 15),
     ("POST", "briefs/{brief}/accept/", "delivered", "owner", 200, 21),
     ("POST", "briefs/{brief}/dissatisfaction/", "working", "owner", 202, 27),

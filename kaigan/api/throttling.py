@@ -17,6 +17,7 @@ not take the API with it (the throttles guard against abuse, not for correctness
 import logging
 import secrets
 import weakref
+from types import SimpleNamespace
 
 import redis
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
@@ -111,3 +112,16 @@ class ScopedRateThrottle(AtomicWindowMixin, throttling.ScopedRateThrottle):
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request, view)
+
+
+def scoped_throttle_wait(request, scope: str) -> float | None:
+    """Count one request of a page (a form) against the API's throttle `scope`: None when it
+    passes, else how many seconds to wait.
+
+    The same window under the same key as the API's `ScopedRateThrottle` (the user, or the
+    client's address), so both paths share one limit.
+    """
+    throttle = ScopedRateThrottle()
+    if throttle.allow_request(request, SimpleNamespace(throttle_scope=scope)):
+        return None
+    return throttle.wait() or 0.0

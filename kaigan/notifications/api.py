@@ -4,6 +4,7 @@ import django_filters
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -66,6 +67,7 @@ _LIST_EXAMPLE = OpenApiExample(
 
 
 class NotificationListApi(ListAPIView):
+    permission_classes = [IsAuthenticated]
     serializer_class = NotificationOutputSerializer
     filterset_class = NotificationFilter
     queryset = Notification.objects.none()  # for the schema; requests use get_queryset()
@@ -115,6 +117,8 @@ class NotificationReadOutputSerializer(serializers.Serializer):
 
 
 class NotificationReadApi(APIView):
+    permission_classes = [IsAuthenticated]
+
     @extend_schema(
         summary="Mark my notifications read",
         description=(

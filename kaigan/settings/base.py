@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Inside the security headers' middleware, so its 400 carries them too.
+    "kaigan.middleware.RefuseNulCharactersMiddleware",
     "kaigan.middleware.MethodNotAllowedPageMiddleware",
 ]
 
@@ -259,10 +261,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # JSON bodies only: a form or multipart body answers 415 rather than being read with other
-    # rules (an empty form value is no value, where JSON's "" is refused), and the schema then
-    # offers JSON alone. A view that takes a file upload sets its own `parser_classes`.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON bodies only, with a bounded depth and an object at the top (kaigan/api/parsers.py):
+    # a form or multipart body answers 415 rather than being read with other rules (an empty
+    # form value is no value, where JSON's "" is refused), and the schema then offers JSON
+    # alone. A view that takes a file upload sets its own `parser_classes`.
+    "DEFAULT_PARSER_CLASSES": ["kaigan.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "kaigan.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["kaigan.api.filters.FilterBackend"],

@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -179,6 +180,7 @@ def _valid_or_all_errors(serializer, *, current=None) -> None:
 
 
 class BriefListApi(ListAPIView):
+    permission_classes = [IsAuthenticated]
     serializer_class = BriefOutputSerializer
     filterset_class = BriefFilter
 
@@ -283,6 +285,8 @@ class BriefListApi(ListAPIView):
 
 
 class BriefDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
     @extend_schema(
         responses={200: BriefOutputSerializer, **error_responses(401, 404)},
         summary="A brief",
@@ -347,6 +351,8 @@ class BriefDetailApi(APIView):
 
 
 class BriefCancelApi(APIView):
+    permission_classes = [IsAuthenticated]
+
     @extend_schema(
         request=CancelInputSerializer,
         responses={
@@ -387,6 +393,7 @@ class BriefCancelApi(APIView):
 
 
 class BriefMatchListApi(GenericAPIView):
+    permission_classes = [IsAuthenticated]
     serializer_class = MatchOutputSerializer
     filterset_class = MatchFilter
     queryset = Match.objects.none()

@@ -3,13 +3,15 @@
 from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kaigan.api.schema import error_responses, invalid, invalid_state, refused
 from marketplace import services as marketplace_services
+from marketplace.access import access_engagement_party
 from marketplace.api.serializers import QuoteSerializer
-from marketplace.models import Match, Quote
+from marketplace.models import Quote
 
 
 class QuoteChangeInputSerializer(serializers.Serializer):
@@ -25,19 +27,9 @@ class QuoteChangeInputSerializer(serializers.Serializer):
     )
 
 
-def _party_brief_id(user, brief_id) -> int:
-    """The brief of an engagement the user is a party to (startup owner or working expert)."""
-    party = Match.objects.filter(brief_id=brief_id, status=Match.Status.ACCEPTED).filter(
-        expert__user=user
-    ) | Match.objects.filter(
-        brief_id=brief_id, status=Match.Status.ACCEPTED, brief__startup__owner=user
-    )
-    if not party.exists():
-        raise Http404
-    return brief_id
-
-
 class QuoteChangeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
     @extend_schema(
         request=QuoteChangeInputSerializer,
         responses={
@@ -71,7 +63,7 @@ class QuoteChangeApi(APIView):
         ],
     )
     def post(self, request, pk):
-        brief_id = _party_brief_id(request.user, pk)
+        brief_id = access_engagement_party(request.user, pk)
         serializer = QuoteChangeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         quote = marketplace_services.quote_propose_change(
@@ -84,6 +76,7 @@ class QuoteChangeApi(APIView):
 
 
 class QuoteAnswerApi(APIView):
+    permission_classes = [IsAuthenticated]
     agree = True
 
     @extend_schema(
@@ -111,7 +104,7 @@ class QuoteAnswerApi(APIView):
         quote = Quote.objects.filter(pk=pk).values("brief_id").first()
         if quote is None:
             raise Http404
-        _party_brief_id(request.user, quote["brief_id"])
+        access_engagement_party(request.user, quote["brief_id"])
         answered = marketplace_services.quote_answer_change(
             quote_id=pk, user=request.user, agree=self.agree
         )

@@ -4,10 +4,10 @@ from functools import cached_property
 
 import django_filters
 from django.db.models import Prefetch, Q
-from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,7 +17,12 @@ from kaigan.api.schema import error_responses, invalid, invalid_state, refused
 from kaigan.api.serializers import FastOutputMixin
 from kaigan.api.throttling import ScopedRateThrottle
 from marketplace import services as marketplace_services
-from marketplace.access import access_brief
+from marketplace.access import (
+    access_brief,
+    access_engaged_brief,
+    access_invitation,
+    access_managed_match,
+)
 from marketplace.api.serializers import (
     BreakdownField,
     BriefOutputSerializer,
@@ -28,17 +33,6 @@ from marketplace.api.views import BRIEF_RESPONSE_EXAMPLE, NOT_THE_OWNER, _brief_
 from marketplace.models import Brief, Match, Quote
 from projects import services
 from projects.models import Feedback, Project, RematchJob
-
-
-def _match_for_pm(user, pk) -> Match:
-    """A match on a brief the user manages (superusers: any); otherwise a 404."""
-    qs = Match.objects.all()
-    if not user.is_superuser:
-        qs = qs.filter(brief__pm=user)
-    match = qs.filter(pk=pk).first()
-    if match is None:
-        raise Http404
-    return match
 
 
 def _match_out(pk) -> dict:
@@ -66,6 +60,8 @@ REASON_TOO_LONG = invalid({"reason": ["Ensure this field has no more than 500 ch
 
 
 class MatchApproveApi(APIView):
+    permission_classes = [IsAuthenticated]
+
     @extend_schema(
         request=ApproveInputSerializer,
         responses={
@@ -107,7 +103,7 @@ class MatchApproveApi(APIView):
         ],
     )
     def post(self, request, pk):
-        match = _match_for_pm(request.user, pk)
+        match = access_managed_match(request.user, pk)
         serializer = ApproveInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         marketplace_services.match_approve(
@@ -117,6 +113,8 @@ class MatchApproveApi(APIView):
 
 
 class MatchRejectApi(APIView):
+    permission_classes = [IsAuthenticated]
+
     @extend_schema(
         request=ReasonInputSerializer,
         responses={
@@ -144,7 +142,7 @@ class MatchRejectApi(APIView):
         examples=[OpenApiExample("Reject", value={"reason": "档期冲突"}, request_only=True)],
     )
     def post(self, request, pk):
-        match = _match_for_pm(request.user, pk)
+        match = access_managed_match(request.user, pk)
         serializer = ReasonInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         marketplace_services.match_reject(
@@ -328,10 +326,11 @@ class InvitationDeclineApi(APIView):
         examples=[OpenApiExample("Decline", value={"reason": "档期满了"}, request_only=True)],
     )
     def post(self, request, pk):
+        match = access_invitation(request.user, pk)
         serializer = ReasonInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.invitation_decline(
-            match_id=pk, user=request.user, reason=serializer.validated_data.get("reason", "")
+            match_id=match.pk, user=request.user, reason=serializer.validated_data.get("reason", "")
         )
         return Response(_invitation_out(request, pk))
 
@@ -381,14 +380,11 @@ class BriefDeliverApi(APIView):
         ],
     )
     def post(self, request, pk):
-        # work_deliver locks the brief by id and expects it to exist: a missing one is a 404
-        # here, as is a brief the expert does not work on (the service's own answer).
-        if not Brief.objects.filter(pk=pk).exists():
-            raise Http404
+        brief = access_engaged_brief(request.user, pk)
         serializer = DeliverInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         project = services.work_deliver(
-            brief_id=pk, user=request.user, note=serializer.validated_data.get("note", "")
+            brief_id=brief.pk, user=request.user, note=serializer.validated_data.get("note", "")
         )
         return Response(DeliveredSerializer({"id": pk, "status": project.brief.status}).data)
 
@@ -399,6 +395,8 @@ class AcceptInputSerializer(serializers.Serializer):
 
 
 class BriefAcceptApi(APIView):
+    permission_classes = [IsAuthenticated]
+
     @extend_schema(
         request=AcceptInputSerializer,
         responses={
@@ -430,6 +428,7 @@ class BriefAcceptApi(APIView):
     )
     def post(self, request, pk):
         brief = access_brief(request.user, pk)
+        marketplace_services.brief_check_owner(brief=brief, user=request.user)
         serializer = AcceptInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.work_accept(brief_id=brief.pk, user=request.user, **serializer.validated_data)
@@ -465,6 +464,7 @@ class RematchJobSerializer(serializers.ModelSerializer):
 
 
 class BriefDissatisfactionApi(APIView):
+    permission_classes = [IsAuthenticated]
     throttle_scope = "dissatisfaction"
 
     def get_throttles(self):
@@ -510,6 +510,7 @@ class BriefDissatisfactionApi(APIView):
     )
     def post(self, request, pk):
         brief = access_brief(request.user, pk)
+        marketplace_services.brief_check_owner(brief=brief, user=request.user)
         serializer = DissatisfactionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         job = services.dissatisfaction_submit(
