@@ -19,7 +19,7 @@ from kaigan.accounts.models import User
 from kaigan.errors import Conflict, InvalidTransition
 from kaigan.notifications.services import notify
 from marketplace import services as marketplace_services
-from marketplace.models import Brief, Match, Startup
+from marketplace.models import Brief, BriefEvent, Match, Startup
 from marketplace.reasons import Reason
 from marketplace.selectors import live_match
 from projects.models import Feedback, Project, ProjectManager, RematchJob
@@ -510,9 +510,9 @@ def rematch_run(*, job_id: int) -> str:
         if job.status != RematchJob.Status.RUNNING:
             return job.status
         if brief.status == S.REMATCHING:
-            matches = propose_round(
-                brief=brief, reason=Reason("rematch_round", n=brief.match_round + 1)
-            )
+            # The first re-match is round 1 of re-matching (not the brief's second round).
+            done = BriefEvent.objects.filter(brief=brief, reason_key="rematch_round").count()
+            matches = propose_round(brief=brief, reason=Reason("rematch_round", n=done + 1))
             job.status = RematchJob.Status.DONE if matches else RematchJob.Status.NO_CANDIDATES
         else:
             job.status = RematchJob.Status.DONE  # the brief moved on (e.g. cancelled)
