@@ -75,13 +75,10 @@ class BriefEventInline(PeopleAsText, admin.TabularInline):
     can_delete = False
     verbose_name_plural = gettext_lazy("audit history")
 
-    def get_queryset(self, request):
-        return selectors.with_rematch_ordinal(super().get_queryset(request))
-
     @admin.display(description=gettext_lazy("reason"))
     def reason_shown(self, event):
-        # Every event and reason (the admin shows a PM only their own briefs), as the timeline's
-        # one rule writes them for the PM.
+        # Every event and every reason as written (the admin shows a PM only their own briefs),
+        # as the timeline's one rule gives them to the PM.
         return selectors.timeline_entry(event, reader=selectors.TimelineReader.PM, user=None).reason
 
     def has_add_permission(self, request, obj=None):

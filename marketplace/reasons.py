@@ -21,6 +21,8 @@ TEXTS = {
     "invitation_expired": _("The invitation expired without an answer."),
     "declined": _("Declined."),
     "rematch_round": _("Re-match round %(n)d"),
+    # A round after a declined or expired invitation: not a re-match the startup asked for.
+    "new_candidates": _("New candidates, as the invitation ended."),
     "rematch_failed": _("Re-matching failed %(n)d times."),
     "requeued_by_pm": _("Requeued by the PM."),
     # An action on the proposals that changes no status (an event only PMs read).

@@ -1,8 +1,8 @@
 """Reads for the marketplace pages and API; every list is scoped to the person asking."""
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from django.db.models import Prefetch, Q
 from django.utils.translation import gettext_lazy
@@ -66,24 +66,10 @@ def live_match(brief: Brief) -> Match | None:
     )
 
 
-def with_rematch_ordinal(events):
-    """`events` annotated with `rematch_ordinal`: how many re-match rounds the brief had up to
-    and including each event, in the order they happened (in the same query)."""
-    from django.db.models import Count, F, Window
-
-    return events.annotate(
-        rematch_ordinal=Window(
-            Count("pk", filter=Q(reason_key="rematch_round")),
-            partition_by=[F("brief_id")],
-            order_by=[F("created_at").asc(), F("id").asc()],
-        )
-    )
-
-
 def brief_timeline(brief: Brief):
     """Every event of the brief, as stored: the audit. A person reads it through
     `brief_timeline_for`, which says what they may read of it."""
-    return with_rematch_ordinal(
+    return (
         BriefEvent.objects.filter(brief=brief).select_related("actor").order_by("created_at", "id")
     )
 
@@ -97,8 +83,7 @@ class TimelineReader(StrEnum):
     PM = "pm"  # the brief's PM, or a superuser
 
 
-@dataclass(frozen=True, slots=True)
-class TimelineEntry:
+class TimelineEntry(NamedTuple):
     """One event as one reader may read it."""
 
     event_id: int
@@ -147,8 +132,9 @@ def timeline_reader(*, brief: Brief, user) -> tuple[TimelineReader | None, Match
 def brief_timeline_for(*, brief: Brief, user, events=None) -> list[TimelineEntry]:
     """The brief's timeline as `user` may read it: the one rule for every page that shows it.
 
-    - The PM (or a superuser) reads every event and every reason as written, the records of
-      their own actions that change no status included (the admin also shows who acted).
+    - The PM (or a superuser) reads every event and every reason as it was written, the
+      records of their own actions that change no status included (the admin also shows who
+      acted).
     - The startup reads every change of status; an expert invited to the brief reads those
       of their own part: from the approval that invited them to the event that ended it (their
       decline, an expired invitation, a re-match, a cancellation, the completion), nothing of
@@ -157,8 +143,10 @@ def brief_timeline_for(*, brief: Brief, user, events=None) -> list[TimelineEntry
       is read by its author, the PM, and, when a PM wrote it (the "why this match" note), by
       everyone. So an expert's own words on why they declined reach the PM only.
     - Labels: a decline reads as a decline and an expired invitation as such, not as the
-      re-matching they start; re-match rounds are numbered from 1, in the order they happened
-      (rows written before that rule said one more).
+      re-matching they start, and the new candidates found then as new candidates. A re-match
+      is what follows the startup's "not satisfied": its rounds are numbered from 1, as the
+      brief page counts re-matches. Rows written before this rule (every round after the
+      first called a re-match round, numbered one too high) read the same way.
 
     `events`: the brief's events as `brief_timeline` reads them, when the caller has them
     already; else one query. Anyone else reads nothing.
@@ -169,7 +157,14 @@ def brief_timeline_for(*, brief: Brief, user, events=None) -> list[TimelineEntry
     events = list(brief_timeline(brief) if events is None else events)
     entries = []
     inside = reader != TimelineReader.EXPERT
+    cause, complaints = "", 0  # why the brief was last sent to re-matching; complaints so far
     for event in events:
+        if event.to_status == Brief.Status.REMATCHING:
+            kind = _rematch_cause(event)
+            if kind == "feedback":
+                complaints += 1
+            if kind != "requeued":  # a requeued re-match goes on for the same cause
+                cause = kind
         if reader == TimelineReader.EXPERT:
             if not inside and event.created_at >= match.invited_at:
                 inside = True
@@ -179,31 +174,46 @@ def brief_timeline_for(*, brief: Brief, user, events=None) -> list[TimelineEntry
             continue
         if reader != TimelineReader.PM and event.from_status == event.to_status:
             continue  # a PM's record of an action on the proposals, not a change of status
-        entries.append(timeline_entry(event, reader=reader, user=user))
+        entry = timeline_entry(event, reader=reader, user=user)
+        if reader != TimelineReader.PM and event.reason_key in ROUND_KEYS:
+            entry = entry._replace(reason=_round_text(cause, complaints))
+        entries.append(entry)
     return entries
 
 
-def timeline_entry(event: BriefEvent, *, reader: TimelineReader, user) -> TimelineEntry:
-    """One event as `reader` (`user`) may read it, once `brief_timeline_for` lets them see it:
-    read from `with_rematch_ordinal` events."""
+#: The keys of the reason of a round of proposals made by a re-matching job.
+ROUND_KEYS = ("rematch_round", "new_candidates")
+
+
+def _rematch_cause(event: BriefEvent) -> str:
+    """Why an event sent the brief to re-matching: feedback, declined, expired, requeued."""
+    key, actor = event.reason_key, event.actor
+    if key == "declined" or (not key and actor is not None and actor.role == User.Role.EXPERT):
+        return "declined"  # older declines stored the expert's words, with no key
+    return {"feedback": "feedback", "invitation_expired": "expired"}.get(key, "requeued")
+
+
+def _round_text(cause: str, complaints: int) -> str:
     from marketplace.reasons import render
 
+    if cause == "feedback":
+        return render("rematch_round", {"n": complaints})
+    return render("new_candidates", {})
+
+
+def timeline_entry(event: BriefEvent, *, reader: TimelineReader, user) -> TimelineEntry:
+    """One event's label and reason as `reader` (`user`; None for the PM) may read them, once
+    `brief_timeline_for` lets them see it."""
     actor = event.actor
     own = user is not None and actor is not None and actor.pk == user.pk
-    declined = event.to_status == Brief.Status.REMATCHING and (
-        event.reason_key == "declined"
-        or (not event.reason_key and actor is not None and actor.role == User.Role.EXPERT)
-    )
-    expired = (
-        event.to_status == Brief.Status.REMATCHING and event.reason_key == "invitation_expired"
-    )
+    rematching = event.to_status == Brief.Status.REMATCHING
+    declined = rematching and _rematch_cause(event) == "declined"
+    expired = rematching and event.reason_key == "invitation_expired"
     if reader == TimelineReader.STARTUP:
         label = startup_status_label(event.to_status)
     else:
         label = event.get_to_status_display()
-    if event.reason_key == "rematch_round":
-        reason = render(event.reason_key, {**event.reason_params, "n": event.rematch_ordinal})
-    elif event.reason_key:
+    if event.reason_key:
         reason = event.reason_text
     elif reader == TimelineReader.PM or own or _written_by_a_pm(actor):
         reason = event.reason

@@ -29,6 +29,7 @@ PRIVATE = "家里有事，不便说明"
 NOTE_A = "十年科技文案经验"
 NOTE_B = "作品集最贴近"
 CANCEL_WORDS = "预算被砍了"
+NEW_CANDIDATES = "邀请已结束，已找到新的候选。"
 
 
 @pytest.fixture(autouse=True)
@@ -97,12 +98,12 @@ def test_the_startup_reads_a_decline_as_a_decline_without_the_experts_words(clie
         ("待项目经理审核", ""),
         ("待专家确认", NOTE_A),
         ("专家已拒绝", ""),
-        ("待项目经理审核", "第 1 轮重新匹配"),
+        ("待项目经理审核", NEW_CANDIDATES),
         ("待专家确认", NOTE_B),
         ("进行中", ""),
         ("已交付", ""),
         ("重新匹配中", "工作质量"),
-        ("待项目经理审核", "第 2 轮重新匹配"),
+        ("待项目经理审核", "第 1 轮重新匹配"),
         # The PM's "newer candidates" is their own record, not a change of the brief's status.
     ]
 
@@ -143,12 +144,12 @@ def test_the_pm_reads_every_event_and_every_reason(client, story):
         PRIVATE,
         NOTE_A,
         NOTE_B,
+        NEW_CANDIDATES,
         "第 1 轮重新匹配",
-        "第 2 轮重新匹配",
         "项目经理补充了新的候选（1 位）：丁。",
     ):
         assert text in html
-    assert "第 3 轮重新匹配" not in html
+    assert "第 2 轮重新匹配" not in html
     entries = selectors.brief_timeline_for(brief=story.brief, user=story.pm)
     assert len(entries) == BriefEvent.objects.filter(brief=story.brief).count() == 11
 
@@ -180,8 +181,9 @@ def test_the_expert_page_is_for_signed_in_experts_only(client, story):
 
 
 def test_rows_written_before_the_rule_read_right(client, pm):
-    """An expert's decline stored with their words as the reason (no key), and re-match rounds
-    stored one too high, as they were written before: the startup's page reads them right."""
+    """As rows were written before: an expert's decline stored with their words as the reason
+    (no key), and every later round called a re-match round, numbered one too high. The
+    startup's page reads them right."""
     brief = factories.BriefFactory(pm=pm, status=S.AWAITING_APPROVAL)
     expert = _expert("己")
     owner = brief.startup.owner
@@ -192,6 +194,10 @@ def test_rows_written_before_the_rule_read_right(client, pm):
         (S.AWAITING_EXPERT, pm, NOTE_A, "", {}),
         (S.REMATCHING, expert.user, PRIVATE, "", {}),
         (S.AWAITING_APPROVAL, None, "第 2 轮重新匹配", "rematch_round", {"n": 2}),
+        (S.AWAITING_EXPERT, pm, NOTE_B, "", {}),
+        (S.IN_PROGRESS, None, "", "", {}),
+        (S.REMATCHING, owner, "工作质量", "feedback", {"code": "quality"}),
+        (S.AWAITING_APPROVAL, None, "第 3 轮重新匹配", "rematch_round", {"n": 3}),
         (S.CANCELLED, owner, CANCEL_WORDS, "", {}),
     ]:
         BriefEvent.objects.create(
@@ -209,6 +215,10 @@ def test_rows_written_before_the_rule_read_right(client, pm):
     assert PRIVATE not in html
     assert _entries(html)[3:] == [
         ("专家已拒绝", ""),
+        ("待项目经理审核", NEW_CANDIDATES),
+        ("待专家确认", NOTE_B),
+        ("进行中", ""),
+        ("重新匹配中", "工作质量"),
         ("待项目经理审核", "第 1 轮重新匹配"),
         ("已取消", CANCEL_WORDS),  # the startup's own words
     ]
@@ -221,4 +231,43 @@ def test_a_decline_reads_as_a_decline_in_english_too(client, settings, story):
     labels = [label for label, _reason in _entries(html)]
     assert labels[3] == "Declined by expert"
     assert ("Awaiting PM approval", "Re-match round 1") in _entries(html)
+    assert ("Awaiting PM approval", "New candidates, as the invitation ended.") in _entries(html)
     assert PRIVATE not in html
+
+
+def test_an_expired_invitation_reads_as_such_and_a_requeued_rematch_keeps_its_number(client, pm):
+    """The invitation expires: the startup reads that, then new candidates. The startup is then
+    not satisfied; the job dies and the PM requeues it: its round is still re-match round 1."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    first, second, third = _expert("庚", 5), _expert("辛", 4), _expert("壬", 3)
+    brief = factories.BriefFactory(pm=pm)
+    propose_matches(brief)
+    silent = brief.matches.get(expert=first)
+    marketplace_services.match_approve(match_id=silent.pk, actor=pm)
+    Match.objects.filter(pk=silent.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert services.invitations_expire() == 1
+    _rematch(brief)
+    working = brief.matches.get(expert=second)
+    marketplace_services.match_approve(match_id=working.pk, actor=pm)
+    services.invitation_accept(match_id=working.pk, user=second.user)
+    job = services.dissatisfaction_submit(brief_id=brief.pk, user=brief.startup.owner, reason="fit")
+    services.rematch_bury(job_id=job.pk, error="worker lost")
+    services.rematch_requeue(brief_id=brief.pk, actor=pm)
+    _rematch(brief)
+    brief.refresh_from_db()
+    assert brief.status == S.AWAITING_APPROVAL
+    assert set(brief.matches.filter(status=M.PROPOSED).values_list("expert_id", flat=True)) == {
+        third.pk
+    }
+
+    client.force_login(brief.startup.owner)
+    entries = _entries(
+        client.get(reverse("marketplace:brief_detail", args=[brief.pk])).content.decode()
+    )
+    assert entries[2:4] == [("邀请已过期", ""), ("待项目经理审核", NEW_CANDIDATES)]
+    assert entries[-1] == ("待项目经理审核", "第 1 轮重新匹配")
+    stored = BriefEvent.objects.filter(brief=brief, reason_key="rematch_round").get()
+    assert stored.reason_params == {"n": 1}
