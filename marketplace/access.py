@@ -75,3 +75,18 @@ def access_engagement_party(user, brief_id) -> int:
     if not party.exists():
         raise Http404
     return brief_id
+
+
+def access_invited_brief(user, pk) -> Brief:
+    """A brief `user`, an expert, was invited to (approved by its PM), whatever became of the
+    invitation since; a brief they were only ranked for, or never saw, is a 404."""
+    if user.role != "expert":
+        raise Http404
+    match = (
+        Match.objects.filter(expert__user=user, invited_at__isnull=False, brief_id=pk)
+        .select_related("brief__tag")
+        .first()
+    )
+    if match is None:
+        raise Http404
+    return match.brief

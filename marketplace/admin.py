@@ -4,6 +4,7 @@ Every decision calls a service; the admin only parses the form and reports the o
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
@@ -76,7 +77,9 @@ class BriefEventInline(PeopleAsText, admin.TabularInline):
 
     @admin.display(description=gettext_lazy("reason"))
     def reason_shown(self, event):
-        return event.reason_text
+        # Every event and every reason as written (the admin shows a PM only their own briefs),
+        # as the timeline's one rule gives them to the PM.
+        return selectors.timeline_entry(event, reader=selectors.TimelineReader.PM, user=None).reason
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -313,6 +316,13 @@ class BriefAdmin(PMScopedAdmin):
         if brief.pk is None:
             return "—"
         links = []
+        if brief.status == S.AWAITING_APPROVAL:
+            links = [
+                (
+                    reverse("admin:marketplace_brief_add_candidates", args=[brief.pk]),
+                    _("Add newer candidates"),
+                )
+            ]
         if brief.status == S.NEEDS_ATTENTION:
             links = [
                 (reverse("admin:marketplace_brief_rerun", args=[brief.pk]), _("Re-run matching")),
@@ -332,6 +342,11 @@ class BriefAdmin(PMScopedAdmin):
                 "<int:pk>/rerun/",
                 self.admin_site.admin_view(self.rerun_view),
                 name="marketplace_brief_rerun",
+            ),
+            path(
+                "<int:pk>/add-candidates/",
+                self.admin_site.admin_view(self.add_candidates_view),
+                name="marketplace_brief_add_candidates",
             ),
             path(
                 "<int:pk>/pick/",
@@ -360,10 +375,11 @@ class BriefAdmin(PMScopedAdmin):
     def _back(self, brief):
         return HttpResponseRedirect(reverse("admin:marketplace_brief_change", args=[brief.pk]))
 
-    def _confirm(self, request, brief, *, title, form, button, note=""):
+    def _confirm(self, request, brief, *, title, form, button, note="", intro=""):
         context = {
             **self.admin_site.each_context(request),
             "title": title,
+            "intro": intro,
             "brief": brief,
             "form": form,
             "button": button,
@@ -392,6 +408,39 @@ class BriefAdmin(PMScopedAdmin):
             )
         return self._back(brief)
 
+    def add_candidates_view(self, request, pk):
+        brief = self._brief_for(request, pk)
+        if request.method != "POST":
+            return self._confirm(
+                request,
+                brief,
+                title=_("Add newer candidates"),
+                form=None,
+                button=_("Add candidates"),
+                intro=_(
+                    "The brief is ranked again. Experts who joined, claimed the tag or freed "
+                    "capacity since its proposals were made, and who now rank among its best "
+                    "%(n)d, are added after the open proposals; those stay as they are. Nobody "
+                    "turned down on this brief is proposed again."
+                )
+                % {"n": settings.KAIGAN_MATCH_ROUND_SIZE},
+            )
+        try:
+            matches = services.brief_add_candidates(brief_id=brief.pk, actor=request.user)
+        except (ApplicationError, ValidationError) as exc:
+            self.message_user(request, error_message(exc), messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                _("Newer candidates added: %(names)s.")
+                % {"names": _(", ").join(m.expert.display_name for m in matches)}
+                if matches
+                else _("No newer expert ranks among the brief's best %(n)d: nothing was added.")
+                % {"n": settings.KAIGAN_MATCH_ROUND_SIZE},
+                messages.SUCCESS if matches else messages.INFO,
+            )
+        return self._back(brief)
+
     def pick_view(self, request, pk):
         brief = self._brief_for(request, pk)
         form = PickForm(request.POST or None, brief=brief)
@@ -411,16 +460,14 @@ class BriefAdmin(PMScopedAdmin):
         if not form.fields["expert"].queryset.exists():
             # An empty list would leave the PM guessing: say who is left out, and why.
             note = _(
-                "No expert can be picked: every available expert with the tag “%(tag)s” has "
-                "already been proposed for this brief (%(proposed)d in all). An expert is "
-                "proposed for a brief only once, so that a re-match always brings someone new, "
-                "and paused experts are not listed. Experts who claim this tag or become "
-                "available will appear here."
-            ) % {
-                "tag": brief.tag,
-                # One match per (brief, expert): the brief's matches are the experts proposed.
-                "proposed": brief.matches.count(),
-            }
+                "No expert can be picked: every expert with the tag “%(tag)s” who is available "
+                "and has free capacity is already on this brief or was turned down on it "
+                "(%(proposed)d in all), or the startup was not satisfied with them before. An "
+                "expert rejected, declined, expired or replaced on a brief is never proposed for "
+                "it again, so that a re-match always brings someone new; a candidate withdrawn "
+                "only because another was approved is listed again. Experts who claim this tag, "
+                "become available or free up capacity will appear here."
+            ) % {"tag": brief.tag, "proposed": selectors.pool_kept_out(brief=brief)}
             return self._confirm(
                 request, brief, title=_("Pick an expert by hand"), form=None, button="", note=note
             )

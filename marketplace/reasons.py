@@ -21,8 +21,12 @@ TEXTS = {
     "invitation_expired": _("The invitation expired without an answer."),
     "declined": _("Declined."),
     "rematch_round": _("Re-match round %(n)d"),
+    # A round after a declined or expired invitation: not a re-match the startup asked for.
+    "new_candidates": _("New candidates, as the invitation ended."),
     "rematch_failed": _("Re-matching failed %(n)d times."),
     "requeued_by_pm": _("Requeued by the PM."),
+    # An action on the proposals that changes no status (an event only PMs read).
+    "candidates_added": _("Newer candidates added by the PM (%(n)d): %(names)s."),
     # Why a match ended, as its `decision_key` says.
     "brief_cancelled": _("The brief was cancelled."),
     "another_approved": _("Another expert was approved."),

@@ -1,6 +1,11 @@
 """Reads for the marketplace pages and API; every list is scoped to the person asking."""
 
+from datetime import datetime
+from enum import StrEnum
+from typing import NamedTuple
+
 from django.db.models import Prefetch, Q
+from django.utils.translation import gettext_lazy
 
 from kaigan.accounts.models import User
 from marketplace.models import Brief, BriefEvent, Match, Quote, Startup
@@ -62,9 +67,173 @@ def live_match(brief: Brief) -> Match | None:
 
 
 def brief_timeline(brief: Brief):
+    """Every event of the brief, as stored: the audit. A person reads it through
+    `brief_timeline_for`, which says what they may read of it."""
     return (
         BriefEvent.objects.filter(brief=brief).select_related("actor").order_by("created_at", "id")
     )
+
+
+# --- who reads what on a brief's timeline ------------------------------------------------------
+
+
+class TimelineReader(StrEnum):
+    STARTUP = "startup"  # the startup that posted the brief
+    EXPERT = "expert"  # an expert invited to it (approved by its PM), for their own part
+    PM = "pm"  # the brief's PM, or a superuser
+
+
+class TimelineEntry(NamedTuple):
+    """One event as one reader may read it."""
+
+    event_id: int
+    to_status: str  # the status the brief moved to (the badge's colour)
+    label: str  # what happened, in the reader's words
+    reason: str  # why, when this reader may read it; "" otherwise
+    created_at: datetime
+
+
+# What a startup reads for a status whose own name is the PM's to-do ("needs attention" would
+# read as if the startup had to act).
+_FOR_STARTUP = {Brief.Status.NEEDS_ATTENTION: gettext_lazy("With your project manager")}
+# Events that moved the brief to re-matching although nobody asked for a re-match: the label
+# says what happened, and the stored reason (which repeats it, or is the expert's own words)
+# is not needed.
+_DECLINED = gettext_lazy("Declined by expert")
+_EXPIRED = gettext_lazy("Invitation expired")
+#: Where an invited expert's part of a brief ends (the event itself is still theirs).
+_EXPERT_PART_ENDS = (Brief.Status.REMATCHING, Brief.Status.CANCELLED, Brief.Status.COMPLETED)
+
+
+def startup_status_label(status: str) -> str:
+    """A brief status's label as the startup's pages show it."""
+    if status in _FOR_STARTUP:
+        return str(_FOR_STARTUP[status])
+    return Brief.Status(status).label if status in Brief.Status.values else status
+
+
+def timeline_reader(*, brief: Brief, user) -> tuple[TimelineReader | None, Match | None]:
+    """Who `user` is on the brief's timeline, and for an expert their invited match."""
+    if not user.is_authenticated:
+        return None, None
+    if user.is_superuser or (brief.pm_id is not None and brief.pm_id == user.pk):
+        return TimelineReader.PM, None
+    if user.role == User.Role.STARTUP and brief.startup.owner_id == user.pk:
+        return TimelineReader.STARTUP, None
+    if user.role == User.Role.EXPERT:
+        match = Match.objects.filter(
+            brief=brief, expert__user=user, invited_at__isnull=False
+        ).first()
+        if match is not None:
+            return TimelineReader.EXPERT, match
+    return None, None
+
+
+def brief_timeline_for(*, brief: Brief, user, events=None) -> list[TimelineEntry]:
+    """The brief's timeline as `user` may read it: the one rule for every page that shows it.
+
+    - The PM (or a superuser) reads every event and every reason as it was written, the
+      records of their own actions that change no status included (the admin also shows who
+      acted).
+    - The startup reads every change of status; an expert invited to the brief reads those
+      of their own part: from the approval that invited them to the event that ended it (their
+      decline, an expired invitation, a re-match, a cancellation, the completion), nothing of
+      the experts before or after them. Neither reads who acted.
+    - Reasons: what the platform says (stored as a key) everyone reads; a reason a person typed
+      is read by its author, the PM, and, when a PM wrote it (the "why this match" note), by
+      everyone. So an expert's own words on why they declined reach the PM only.
+    - Labels: a decline reads as a decline and an expired invitation as such, not as the
+      re-matching they start, and the new candidates found then as new candidates. A re-match
+      is what follows the startup's "not satisfied": its rounds are numbered from 1, as the
+      brief page counts re-matches. Rows written before this rule (every round after the
+      first called a re-match round, numbered one too high) read the same way.
+
+    `events`: the brief's events as `brief_timeline` reads them, when the caller has them
+    already; else one query. Anyone else reads nothing.
+    """
+    reader, match = timeline_reader(brief=brief, user=user)
+    if reader is None:
+        return []
+    events = list(brief_timeline(brief) if events is None else events)
+    entries = []
+    inside = reader != TimelineReader.EXPERT
+    cause, complaints = "", 0  # why the brief was last sent to re-matching; complaints so far
+    for event in events:
+        if event.to_status == Brief.Status.REMATCHING:
+            kind = _rematch_cause(event)
+            if kind == "feedback":
+                complaints += 1
+            if kind != "requeued":  # a requeued re-match goes on for the same cause
+                cause = kind
+        if reader == TimelineReader.EXPERT:
+            if not inside and event.created_at >= match.invited_at:
+                inside = True
+            elif inside and entries and entries[-1].to_status in _EXPERT_PART_ENDS:
+                break  # their part ended with the event before
+        if not inside:
+            continue
+        if reader != TimelineReader.PM and event.from_status == event.to_status:
+            continue  # a PM's record of an action on the proposals, not a change of status
+        entry = timeline_entry(event, reader=reader, user=user)
+        if reader != TimelineReader.PM and event.reason_key in ROUND_KEYS:
+            entry = entry._replace(reason=_round_text(cause, complaints))
+        entries.append(entry)
+    return entries
+
+
+#: The keys of the reason of a round of proposals made by a re-matching job.
+ROUND_KEYS = ("rematch_round", "new_candidates")
+
+
+def _rematch_cause(event: BriefEvent) -> str:
+    """Why an event sent the brief to re-matching: feedback, declined, expired, requeued."""
+    key, actor = event.reason_key, event.actor
+    if key == "declined" or (not key and actor is not None and actor.role == User.Role.EXPERT):
+        return "declined"  # older declines stored the expert's words, with no key
+    return {"feedback": "feedback", "invitation_expired": "expired"}.get(key, "requeued")
+
+
+def _round_text(cause: str, complaints: int) -> str:
+    from marketplace.reasons import render
+
+    if cause == "feedback":
+        return render("rematch_round", {"n": complaints})
+    return render("new_candidates", {})
+
+
+def timeline_entry(event: BriefEvent, *, reader: TimelineReader, user) -> TimelineEntry:
+    """One event's label and reason as `reader` (`user`; None for the PM) may read them, once
+    `brief_timeline_for` lets them see it."""
+    actor = event.actor
+    own = user is not None and actor is not None and actor.pk == user.pk
+    rematching = event.to_status == Brief.Status.REMATCHING
+    declined = rematching and _rematch_cause(event) == "declined"
+    expired = rematching and event.reason_key == "invitation_expired"
+    if reader == TimelineReader.STARTUP:
+        label = startup_status_label(event.to_status)
+    else:
+        label = event.get_to_status_display()
+    if event.reason_key:
+        reason = event.reason_text
+    elif reader == TimelineReader.PM or own or _written_by_a_pm(actor):
+        reason = event.reason
+    else:
+        reason = ""
+    if reader != TimelineReader.PM and (declined or expired):
+        label = str(_DECLINED if declined else _EXPIRED)
+        if not own:
+            reason = ""  # the label says it; an expert's own words are theirs and the PM's
+    return TimelineEntry(
+        event_id=event.pk,
+        to_status=event.to_status,
+        label=str(label),
+        reason=reason,
+        created_at=event.created_at,
+    )
+
+
+def _written_by_a_pm(actor) -> bool:
+    return actor is not None and (actor.role == User.Role.PM or actor.is_superuser)
 
 
 def _matches_in_order(qs):
@@ -201,12 +370,16 @@ def with_rematch_promise(briefs):
 
 
 def pick_candidates(*, brief: Brief):
-    """The experts a PM may pick by hand for the brief: available, of its tag, and never
-    proposed for it (one match per brief and expert), best stored score first."""
-    from experts.models import Expert
+    """The experts a PM may pick by hand for the brief: exactly those the ranking may propose
+    (`marketplace.matching.selectors.candidate_queryset`), best stored score first."""
+    from marketplace.matching.selectors import candidate_queryset
 
-    return (
-        Expert.objects.filter(tag_id=brief.tag_id, availability="available")
-        .exclude(matches__brief=brief)
-        .order_by("-rank_base", "id")
-    )
+    return candidate_queryset(tag_id=brief.tag_id, brief_id=brief.pk, startup_id=brief.startup_id)
+
+
+def pool_kept_out(*, brief: Brief) -> int:
+    """How many experts the brief's own matches keep out of its pool (one per match, a
+    constraint): every match but those that put the expert back (withdrawn)."""
+    from marketplace.matching.selectors import BACK_IN_POOL
+
+    return brief.matches.exclude(status__in=BACK_IN_POOL).count()

@@ -23,6 +23,7 @@ from kaigan.accounts.models import User
 from kaigan.errors import Conflict, InvalidTransition, NotAllowed
 from kaigan.notifications.services import notify
 from marketplace import pricing
+from marketplace.matching.selectors import candidate_refusal
 from marketplace.models import (
     BUDGET_MAX,
     BUDGET_MIN,
@@ -454,11 +455,10 @@ def match_approve(
             % {"status": brief.get_status_display()}
         )
     expert = match.expert
-    if expert.tag_id != brief.tag_id or expert.availability != expert.Availability.AVAILABLE:
-        raise InvalidTransition(
-            _("%(expert)s changed their tag or paused since the proposal; reject it instead.")
-            % {"expert": expert.display_name}
-        )
+    refusal = candidate_refusal(brief=brief, expert=expert, approving=True)
+    if refusal is not None:  # things changed since the proposal was ranked
+        instead = _("Reject the proposal instead.")
+        raise InvalidTransition(f"{refusal} {instead}")
     now = timezone.now()
     match.status = Match.Status.APPROVED
     match.pm_note = (note or "").strip()[:1000]
@@ -531,11 +531,51 @@ def brief_rerun_matching(*, brief_id: int, actor) -> list[Match]:
 
 
 @transaction.atomic
+def brief_add_candidates(*, brief_id: int, actor) -> list[Match]:
+    """A PM adds to a brief awaiting approval the experts who now rank among its best
+    (`marketplace.matching.top_up_round`): its open proposals stay as they are, nobody kept out
+    of its pool comes back. What was added is recorded on the brief's audit history (an event
+    that changes no status, which only PMs read)."""
+    from marketplace.matching import top_up_round
+
+    brief = brief_lock(brief_id=brief_id)
+    _check_pm(brief, actor)
+    if brief.status != S.AWAITING_APPROVAL:
+        raise InvalidTransition(
+            _("Candidates are added only to a brief awaiting approval; this one is “%(status)s”.")
+            % {"status": brief.get_status_display()}
+        )
+    added = [match.pk for match in top_up_round(brief=brief)]
+    matches = list(
+        Match.objects.filter(pk__in=added).select_related("expert").order_by("round", "rank")
+    )
+    if matches:
+        names = ", ".join(match.expert.display_name for match in matches)
+        text, key, params = stored(Reason("candidates_added", n=len(matches), names=names))
+        BriefEvent.objects.create(
+            brief=brief,
+            actor=actor,
+            from_status=brief.status,
+            to_status=brief.status,
+            reason=text,
+            reason_key=key,
+            reason_params=params,
+        )
+    return matches
+
+
+@transaction.atomic
 def match_pick(
     *, brief_id: int, expert_id: int, actor, note: str = "", scope_days=None, fixed_price=None
 ) -> Match:
-    """A PM picks an expert by hand for a brief that needs attention, and approves them."""
+    """A PM picks an expert by hand for a brief that needs attention, and approves them.
+
+    Whom the ranking may propose, and only them (`candidate_refusal`): a candidate withdrawn
+    earlier from this brief is picked on the same row, which returns to `proposed` first.
+    """
     from experts.models import Expert
+    from marketplace.matching import store_proposals
+    from marketplace.matching.scoring import Candidate
 
     brief = brief_lock(brief_id=brief_id)
     _check_pm(brief, actor)
@@ -546,23 +586,16 @@ def match_pick(
     expert = Expert.objects.filter(pk=expert_id).first()
     if expert is None:
         raise ValidationError({"expert": _("Unknown expert.")})
-    if brief.matches.filter(expert=expert).exists():
-        raise InvalidTransition(
-            _("%(expert)s was already proposed for this brief.") % {"expert": expert.display_name},
-            fields={"expert": [_("Already proposed for this brief.")]},
-        )
-    if expert.tag_id != brief.tag_id:
-        raise ValidationError({"expert": _("This expert does not carry the brief's tag.")})
-    if expert.active_load >= expert.capacity or expert.availability != "available":
-        raise ValidationError({"expert": _("This expert has no free capacity right now.")})
-    match = Match.objects.create(
-        brief=brief,
-        expert=expert,
-        round=brief.match_round,
-        rank=1,
-        score=0,
+    refusal = candidate_refusal(brief=brief, expert=expert)
+    if refusal is not None:
+        raise InvalidTransition(refusal, fields={"expert": [refusal]})
+    picked = Candidate(
+        expert_id=expert.pk,
+        display_name=expert.display_name,
+        score=0.0,
         breakdown={"picked_by_pm": 1},
     )
+    (match,) = store_proposals(brief=brief, candidates=[picked])
     return match_approve(
         match_id=match.pk,
         actor=actor,

@@ -99,11 +99,11 @@ def brief_create(request):
 
 
 def brief_detail_page_context(request, brief, *, cancel_form=None) -> dict:
-    timeline = selectors.brief_timeline(brief)
+    events = list(selectors.brief_timeline(brief))
     return {
         "brief": brief,
-        "timeline": timeline,
-        "promise_open": selectors.rematch_promise_open(brief=brief, timeline=timeline),
+        "timeline": selectors.brief_timeline_for(brief=brief, user=request.user, events=events),
+        "promise_open": selectors.rematch_promise_open(brief=brief, timeline=events),
         "cancel_form": cancel_form or CancelForm(),
         "cancellable": brief.status in services.CANCELLABLE,
     }

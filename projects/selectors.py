@@ -15,6 +15,9 @@ def pm_dashboard(*, briefs) -> dict:
     labels = dict(Brief.Status.choices)
     counts = dict(
         briefs.filter(status__in=Brief.OPEN_STATUSES)
+        # Without it the admin's ordering (status_changed_at) joins the GROUP BY, and each
+        # brief counts in a group of its own.
+        .order_by()
         .values_list("status")
         .annotate(n=Count("pk"))
         .values_list("status", "n")

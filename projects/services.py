@@ -510,9 +510,7 @@ def rematch_run(*, job_id: int) -> str:
         if job.status != RematchJob.Status.RUNNING:
             return job.status
         if brief.status == S.REMATCHING:
-            matches = propose_round(
-                brief=brief, reason=Reason("rematch_round", n=brief.match_round + 1)
-            )
+            matches = propose_round(brief=brief, reason=_round_reason(brief, job))
             job.status = RematchJob.Status.DONE if matches else RematchJob.Status.NO_CANDIDATES
         else:
             job.status = RematchJob.Status.DONE  # the brief moved on (e.g. cancelled)
@@ -520,6 +518,28 @@ def rematch_run(*, job_id: int) -> str:
         job.lease_until = None
         job.save(update_fields=["status", "finished_at", "lease_until"])
         return job.status
+
+
+def _round_reason(brief: Brief, job: RematchJob) -> Reason:
+    """What the round a job proposes is: a re-match, numbered as the startup's complaints are
+    counted (the first is round 1), or new candidates after an invitation ended (declined or
+    expired), which the startup did not ask for. A requeued job goes on with the cause of the
+    job before it (a PM's re-run when there is none)."""
+    cause = job.cause
+    if cause == RematchJob.Cause.REQUEUE:
+        earlier = (
+            RematchJob.objects.filter(brief=brief, pk__lt=job.pk)
+            .exclude(cause=RematchJob.Cause.REQUEUE)
+            .order_by("-pk")
+            .values_list("cause", flat=True)
+            .first()
+        )
+        cause = earlier or cause
+    if cause == RematchJob.Cause.DISSATISFACTION:
+        return Reason("rematch_round", n=brief.rematch_count)
+    if cause == RematchJob.Cause.REQUEUE:  # nothing before it: the first ranking found nobody
+        return Reason("rerun_by_pm")
+    return Reason("new_candidates")
 
 
 def rematch_sweep(*, now=None, pending_grace_seconds: float | None = None) -> dict:

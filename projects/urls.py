@@ -11,6 +11,7 @@ urlpatterns = [
         "expert/invitations/<int:pk>/decline/", views.invitation_decline, name="invitation_decline"
     ),
     path("expert/briefs/<int:pk>/deliver/", views.brief_deliver, name="brief_deliver"),
+    path("expert/briefs/<int:pk>/", views.expert_brief_timeline, name="expert_brief_timeline"),
     path("briefs/<int:pk>/quote/change/", views.quote_change, name="quote_change"),
     path("quotes/<int:pk>/answer/", views.quote_answer, name="quote_answer"),
 ]

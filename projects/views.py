@@ -16,9 +16,10 @@ from marketplace.access import (
     access_brief_or_engagement,
     access_engaged_brief,
     access_invitation,
+    access_invited_brief,
 )
 from marketplace.models import Brief, Match, Quote
-from marketplace.selectors import brief_matches_for, quotes_for_brief
+from marketplace.selectors import brief_matches_for, brief_timeline_for, quotes_for_brief
 from projects import selectors, services
 from projects.forms import (
     AcceptForm,
@@ -164,6 +165,17 @@ def brief_deliver(request, pk):
             brief_id=pk, user=request.user, note=form.cleaned_data["note"]
         ),
         _("Marked as delivered. The startup will review it."),
+    )
+
+
+@login_required
+def expert_brief_timeline(request, pk):
+    """A brief's timeline as the invited expert may read it: their own part of it."""
+    brief = access_invited_brief(request.user, pk)
+    return render(
+        request,
+        "experts/brief_timeline.html",
+        {"brief": brief, "timeline": brief_timeline_for(brief=brief, user=request.user)},
     )
 
 

@@ -115,8 +115,17 @@ class Person:
         self.context.close()
 
 
+PRIVATE = "家里有事，不便说明"  # an expert's own words on why they declined: the PM's only
+
+
+def _timeline(person) -> list[str]:
+    """The timeline's entries on the person's page, as text."""
+    return [" ".join(t.split()) for t in person.page.locator("ol.timeline li").all_inner_texts()]
+
+
 def _journey(browser, live_server, settings, *, locale, width, language):
-    settings.KAIGAN_MATCH_ROUND_SIZE = 1
+    settings.KAIGAN_MATCH_ROUND_SIZE = 2
+    zh = language == "zh-hans"
     shots = SHOTS / language
     shutil.rmtree(shots, ignore_errors=True)
     base = live_server.url
@@ -157,6 +166,10 @@ def _journey(browser, live_server, settings, *, locale, width, language):
         assert Expert.objects.get(user__email="writer@example.com").tag.slug == "copywriting"
         expert.shot("04-expert-dashboard")
 
+        # Another expert of the tag, already on the platform.
+        backup = factories.ExpertFactory(display_name="赵敏 Backup", day_rate=1600)
+        expert_refresh_rank_base(expert_id=backup.pk)
+
         # A startup signs up, completes its profile, posts a brief and follows it.
         startup = person("startup")
         if language == "en":
@@ -195,13 +208,42 @@ def _journey(browser, live_server, settings, *, locale, width, language):
         assert startup.page.locator("ol.timeline li").count() == 2
         startup.shot("07-brief-posted")
 
-        # The PM logs in to the admin (through allauth) and approves the proposal.
+        # The PM logs in to the admin (through allauth) and approves one of the two proposals:
+        # the other is withdrawn.
         pm = person("pm")
         pm.login("pm-e2e@example.com", PASSWORD, next_path="/admin/")
         assert "/admin/" in pm.page.url
         pm.shot("08-admin-index")
         pm.go(f"/admin/marketplace/brief/{brief.pk}/change/")
         pm.shot("09-admin-brief")
+        writer_match = Match.objects.get(brief=brief, expert__user__email="writer@example.com")
+        pm.page.locator("tr:has-text('赵敏 Backup') a[href$='/approve/']").click()
+        pm.page.wait_for_load_state("load")
+        pm.page.fill("#id_note", "档期灵活。")
+        pm.page.locator("#content-main form input[type=submit]").click()
+        pm.page.wait_for_load_state("load")
+        brief.refresh_from_db()
+        assert brief.status == Brief.Status.AWAITING_EXPERT
+        writer_match.refresh_from_db()
+        assert writer_match.status == Match.Status.WITHDRAWN
+
+        # The invited expert declines, with words of their own; the brief is not stuck: the
+        # withdrawn writer is proposed again, on the same row, in the next round.
+        declining = person("backup-expert")
+        declining.login(backup.user.email, factories.PASSWORD, next_path="/expert/")
+        declining.page.locator(".invitation .decline-form input[name=reason]").fill(PRIVATE)
+        declining.shot("08b-decline")
+        declining.page.locator(".invitation .decline-form button").click()
+        declining.page.wait_for_load_state("load")
+        declining.check()
+        brief.refresh_from_db()
+        assert brief.status == Brief.Status.AWAITING_APPROVAL
+        writer_match.refresh_from_db()
+        assert (writer_match.status, writer_match.round) == (Match.Status.PROPOSED, 2)
+        assert Match.objects.filter(brief=brief).count() == 2
+
+        pm.go(f"/admin/marketplace/brief/{brief.pk}/change/")
+        assert PRIVATE in pm.page.content()  # the PM reads why
         pm.page.locator("a[href$='/approve/']").first.click()
         pm.page.wait_for_load_state("load")
         pm.page.fill("#id_note", "十年科技品牌文案经验,写过同类发布稿。")
@@ -210,6 +252,8 @@ def _journey(browser, live_server, settings, *, locale, width, language):
         pm.page.wait_for_load_state("load")
         brief.refresh_from_db()
         assert brief.status == Brief.Status.AWAITING_EXPERT
+        writer_match.refresh_from_db()
+        assert writer_match.status == Match.Status.APPROVED
 
         # The expert sees the invitation with the earnings, accepts and delivers.
         expert.go("/expert/")
@@ -243,8 +287,12 @@ def _journey(browser, live_server, settings, *, locale, width, language):
         startup.shot("14-rematching")
         # The sweeper finds the waiting job and the worker (eager here) re-matches.
         services.rematch_sweep(now=timezone.now() + timedelta(minutes=1))
-        assert RematchJob.objects.get(brief=brief).status == RematchJob.Status.DONE
-        new_match = Match.objects.get(brief=brief, round=2)
+        jobs = RematchJob.objects.filter(brief=brief).order_by("pk")
+        assert [(j.cause, j.status) for j in jobs] == [
+            (RematchJob.Cause.DECLINE, RematchJob.Status.DONE),
+            (RematchJob.Cause.DISSATISFACTION, RematchJob.Status.DONE),
+        ]
+        new_match = Match.objects.get(brief=brief, round=3)
         assert new_match.expert_id == second.pk
 
         pm.go(f"/admin/marketplace/brief/{brief.pk}/change/")
@@ -271,6 +319,44 @@ def _journey(browser, live_server, settings, *, locale, width, language):
         brief.refresh_from_db()
         assert brief.status == Brief.Status.COMPLETED
         startup.shot("16-completed")
+        # The timeline, read by each party. The startup: a decline reads as a decline, without
+        # the expert's words; re-matches are numbered from 1.
+        startup.go(f"/briefs/{brief.pk}/")
+        told = _timeline(startup)
+        assert not any(PRIVATE in entry for entry in told)
+        declined = "专家已拒绝" if zh else "Declined by expert"
+        found, first = (
+            ("邀请已结束，已找到新的候选。", "第 1 轮重新匹配")
+            if zh
+            else ("New candidates, as the invitation ended.", "Re-match round 1")
+        )
+        assert len(told) == 14
+        assert [e for e in told if e.startswith(declined)] == [told[3]]
+        assert found in told[4]  # after the decline: new candidates, not a re-match
+        assert first in told[9]  # after "not satisfied": the first re-match
+        assert not any("第 2 轮" in e or "round 2" in e for e in told)
+        startup.page.locator("ol.timeline").scroll_into_view_if_needed()
+        startup.shot("16b-timeline-startup")
+        # The expert who declined: their own part, with their own words.
+        declining.go(f"/expert/briefs/{brief.pk}/")
+        theirs = _timeline(declining)
+        assert len(theirs) == 2
+        assert PRIVATE in theirs[1]
+        declining.shot("16c-timeline-declined-expert")
+        # The writer: from their invitation to their replacement, nothing of the decline.
+        expert.go("/expert/")
+        expert.page.locator(f"a[href$='/expert/briefs/{brief.pk}/']").first.click()
+        expert.page.wait_for_load_state("load")
+        expert.check()
+        writers = _timeline(expert)
+        assert len(writers) == 4
+        assert not any(PRIVATE in entry for entry in writers)
+        expert.shot("16d-timeline-writer")
+        # The PM: everything, the expert's words included.
+        pm.go(f"/admin/marketplace/brief/{brief.pk}/change/")
+        assert PRIVATE in pm.page.content()
+        pm.shot("16e-timeline-pm")
+
         startup.go("/briefs/")
         startup.shot("17-brief-list")
         startup.go("/notifications/")

@@ -370,6 +370,8 @@ def test_decline_sends_the_brief_back_to_matching_without_that_expert(
     pm, django_capture_on_commit_callbacks
 ):
     brief, match = _invited(pm)
+    withdrawn = list(brief.matches.filter(status=M.WITHDRAWN).values_list("expert_id", flat=True))
+    assert len(withdrawn) == 2
     spare = factories.ExpertFactory()
     expert_refresh_rank_base(expert_id=spare.pk)
     with django_capture_on_commit_callbacks(execute=True):
@@ -383,8 +385,13 @@ def test_decline_sends_the_brief_back_to_matching_without_that_expert(
     job = RematchJob.objects.get(brief=brief)
     assert (job.cause, job.status) == (RematchJob.Cause.DECLINE, RematchJob.Status.DONE)
     assert brief.status == S.AWAITING_APPROVAL
+    # The two withdrawn when the decliner was approved were never turned down: they are back,
+    # on their own rows, with the newcomer; never the expert who declined.
     new_round = brief.matches.filter(round=brief.match_round)
-    assert list(new_round.values_list("expert_id", flat=True)) == [spare.pk]
+    assert {m.expert_id: m.status for m in new_round} == dict.fromkeys(
+        [*withdrawn, spare.pk], M.PROPOSED
+    )
+    assert brief.matches.count() == 4  # one row per (brief, expert)
 
 
 @pytest.mark.django_db
@@ -399,7 +406,11 @@ def test_expire_invitations_task(pm, django_capture_on_commit_callbacks):
     brief.refresh_from_db()
     assert match.status == M.EXPIRED
     assert RematchJob.objects.get(brief=brief).cause == RematchJob.Cause.EXPIRY
-    assert brief.status == S.NEEDS_ATTENTION  # nobody else was left
+    # The two withdrawn when this one was approved are proposed again; the silent one is not.
+    assert brief.status == S.AWAITING_APPROVAL
+    assert set(brief.matches.filter(round=2).values_list("pk", flat=True)) == set(
+        brief.matches.exclude(pk=match.pk).values_list("pk", flat=True)
+    )
     assert Expert.objects.get(pk=match.expert_id).pending_invitations == 0
 
 

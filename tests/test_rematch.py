@@ -176,7 +176,7 @@ def test_rerunning_a_job_makes_no_second_round(pm):
 
 
 def test_no_candidate_left_needs_attention_and_the_pm_is_told(pm):
-    brief, _ = _working_brief(pm, experts=2)
+    brief, _ = _working_brief(pm, experts=1)
     job = services.dissatisfaction_submit(brief_id=brief.pk, user=brief.startup.owner, reason="fit")
     assert services.rematch_run(job_id=job.pk) == J.NO_CANDIDATES
     brief.refresh_from_db()
@@ -345,20 +345,23 @@ def test_the_platforms_reasons_are_written_in_each_readers_language(client, sett
     client.force_login(owner)
     chinese = client.get(page).content.decode()
     assert "<p>不太合适</p>" in chinese
-    assert "<p>第 2 轮重新匹配</p>" in chinese
+    assert "<p>第 1 轮重新匹配</p>" in chinese
     assert "Not the right fit" not in chinese
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     in_english = client.get(page).content.decode()
     assert "<p>Not the right fit</p>" in in_english
-    assert "<p>Re-match round 2</p>" in in_english
+    assert "<p>Re-match round 1</p>" in in_english
 
     match.refresh_from_db()
     assert match.decision_reason == "不太合适"  # was the code "fit"
+    # The PM approves one of the new round: the other is withdrawn, for a reason of the platform.
+    new = brief.matches.filter(status=M.PROPOSED).order_by("rank").first()
+    marketplace_services.match_approve(match_id=new.pk, actor=pm)
     client.force_login(pm)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
     admin_page = client.get(reverse("admin:marketplace_brief_change", args=[brief.pk]))
-    assert "第 2 轮重新匹配" in admin_page.content.decode()
-    assert "已批准了另一位专家。" in admin_page.content.decode()  # the round-1 withdrawals
+    assert "第 1 轮重新匹配" in admin_page.content.decode()
+    assert "已批准了另一位专家。" in admin_page.content.decode()  # the round-2 withdrawal
     # A PM on the English admin reads the matches' ends in English, not as stored.
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     english_admin = client.get(reverse("admin:marketplace_brief_change", args=[brief.pk]))
@@ -404,7 +407,7 @@ def test_the_promise_stays_in_sight_until_a_pm_approves_someone_new(client, pm):
 
 
 def test_a_brief_with_nobody_left_reads_as_the_pms_job_to_the_startup(client, pm):
-    brief, _ = _working_brief(pm, experts=2)
+    brief, _ = _working_brief(pm, experts=1)
     job = services.dissatisfaction_submit(brief_id=brief.pk, user=brief.startup.owner, reason="fit")
     services.rematch_run(job_id=job.pk)
     brief.refresh_from_db()

@@ -23,7 +23,7 @@ WRITES = [
     ("POST", "briefs/", "open", "owner", 201, 9),
     ("PATCH", "briefs/{brief}/", "open", "owner", 200, 10),
     ("POST", "briefs/{brief}/cancel/", "open", "owner", 200, 13),
-    ("POST", "matches/{match}/approve/", "proposed", "pm", 200, 24),
+    ("POST", "matches/{match}/approve/", "proposed", "pm", 200, 25),  # + the pool's hard filters
     ("POST", "matches/{match}/reject/", "proposed", "pm", 200, 10),
     ("POST", "invitations/{match}/accept/", "invited", "exp", 200, 19),
     ("POST", "invitations/{match}/decline/", "invited", "exp", 200, 22),  # access, then input

@@ -37,6 +37,50 @@ def rank_experts(brief: Brief, limit: int = 20, *, now=None) -> list[Candidate]:
 ROUND_FROM = (Brief.Status.OPEN, Brief.Status.REMATCHING, Brief.Status.NEEDS_ATTENTION)
 
 
+def store_proposals(
+    *, brief: Brief, candidates: list[Candidate], first_rank: int = 1
+) -> list[Match]:
+    """Store ranked candidates as proposals of the brief's current round, ranked from
+    `first_rank` on. The caller holds the brief lock.
+
+    A candidate withdrawn from this brief earlier (another was approved) has a row already:
+    one `Match` per (brief, expert), so that row returns to `proposed` with its new round, rank
+    and score, and what ended it is cleared. Every other candidate gets a new row.
+    """
+    from marketplace.matching.selectors import BACK_IN_POOL
+
+    ranked = {c.expert_id: (rank, c) for rank, c in enumerate(candidates, start=first_rank)}
+    returning = list(
+        Match.objects.filter(brief=brief, expert_id__in=ranked, status__in=BACK_IN_POOL)
+    )
+    for match in returning:
+        rank, candidate = ranked.pop(match.expert_id)
+        match.status = Match.Status.PROPOSED
+        match.round, match.rank = brief.match_round, rank
+        match.score, match.breakdown = candidate.score, candidate.breakdown
+        match.decided_at = None
+        match.decide("")
+    if returning:
+        Match.objects.bulk_update(
+            returning,
+            ["status", "round", "rank", "score", "breakdown", "decided_at", *Match.DECISION_FIELDS],
+        )
+    created = Match.objects.bulk_create(
+        [
+            Match(
+                brief=brief,
+                expert_id=expert_id,
+                round=brief.match_round,
+                rank=rank,
+                score=candidate.score,
+                breakdown=candidate.breakdown,
+            )
+            for expert_id, (rank, candidate) in ranked.items()
+        ]
+    )
+    return sorted([*returning, *created], key=lambda match: match.rank)
+
+
 def propose_round(*, brief: Brief, actor=None, reason: str | Reason = "") -> list[Match]:
     """Store the next round for a locked brief and move it on. The caller holds the lock."""
     from marketplace.services import brief_transition
@@ -44,19 +88,7 @@ def propose_round(*, brief: Brief, actor=None, reason: str | Reason = "") -> lis
     candidates = rank_experts(brief, limit=settings.KAIGAN_MATCH_ROUND_SIZE)
     brief.match_round += 1
     brief.save(update_fields=["match_round", "updated_at"])
-    matches = Match.objects.bulk_create(
-        [
-            Match(
-                brief=brief,
-                expert_id=candidate.expert_id,
-                round=brief.match_round,
-                rank=position,
-                score=candidate.score,
-                breakdown=candidate.breakdown,
-            )
-            for position, candidate in enumerate(candidates, start=1)
-        ]
-    )
+    matches = store_proposals(brief=brief, candidates=candidates)
     if matches:
         brief_transition(brief=brief, to=Brief.Status.AWAITING_APPROVAL, actor=actor, reason=reason)
     elif brief.status != Brief.Status.NEEDS_ATTENTION:
@@ -67,6 +99,32 @@ def propose_round(*, brief: Brief, actor=None, reason: str | Reason = "") -> lis
             reason=reason or Reason("no_candidate"),
         )
     return matches
+
+
+def top_up_round(*, brief: Brief) -> list[Match]:
+    """Add to a brief awaiting approval the experts who now rank among its round's best.
+
+    Experts who joined, claimed the tag, or became free after the round was ranked are not in
+    it. The open proposals and the experts not yet proposed are ranked together by score (an
+    open proposal keeps its place on a tie); those of the round's best
+    (`KAIGAN_MATCH_ROUND_SIZE`) who are not proposed yet are added after the open ones, which
+    stay as they are. Nobody the hard filters keep out is added. The caller holds the lock.
+    """
+    size = settings.KAIGAN_MATCH_ROUND_SIZE
+    open_scores = list(
+        brief.matches.filter(status=Match.Status.PROPOSED).values_list("score", flat=True)
+    )
+    candidates = rank_experts(brief, limit=size)
+    best = sorted(
+        [(-score, 0, None) for score in open_scores]
+        + [(-c.score, 1, position) for position, c in enumerate(candidates)],
+        key=lambda item: item[:2],
+    )[:size]
+    newer = [candidates[position] for _score, fresh, position in best if fresh]
+    if not newer:
+        return []
+    last = brief.matches.filter(round=brief.match_round).order_by("-rank").first()
+    return store_proposals(brief=brief, candidates=newer, first_rank=(last.rank if last else 0) + 1)
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ from typing import NamedTuple
 
 from django.db import connections
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from experts.models import Expert
 from marketplace.matching.scoring import ExpertSignals
@@ -25,13 +26,24 @@ SIGNAL_FIELDS = (
 )
 
 
+#: How a match of an expert on a brief may end and leave the expert in the brief's pool: a
+#: candidate withdrawn only because another was approved was never turned down. Every other
+#: match keeps its expert out: one still open (proposed, invited, working, done), or one that
+#: ended with a "no" (rejected, declined, expired, replaced). ARCHITECTURE.md, "one `Match` per
+#: (brief, expert)"; the same row returns to `proposed` (`marketplace.matching.store_proposals`).
+BACK_IN_POOL = (Match.Status.WITHDRAWN,)
+
+
 def candidate_queryset(*, tag_id: int, brief_id: int, startup_id: int):
     """Experts who may be proposed for the brief, best stored base score first.
 
-    Hard filters: the brief's tag, available, below capacity, never proposed for this brief,
-    never replaced after this startup's dissatisfaction. The filter repeats the condition of
-    the partial index `expert_rank_idx` (tag, rank_base desc, id) and the order follows it, so
-    reading the first N rows costs about N index entries whatever the number of experts.
+    Hard filters: the brief's tag, available, below capacity, no match on this brief (or only
+    one in `BACK_IN_POOL`), never replaced after this startup's dissatisfaction. Everything
+    that decides who may be proposed (the ranking, the PM's pick by hand, an approval) follows
+    these filters; `candidate_refusal` says them for one expert. The filter repeats the
+    condition of the partial index `expert_rank_idx` (tag, rank_base desc, id) and the order
+    follows it, so reading the first N rows costs about N index entries whatever the number of
+    experts.
 
     The two exclusions are `NOT IN` small uncorrelated subqueries (Match.expert_id is never
     NULL, so NOT IN means what NOT EXISTS would): PostgreSQL runs each once into a hash and
@@ -39,7 +51,9 @@ def candidate_queryset(*, tag_id: int, brief_id: int, startup_id: int):
     whole history to every row read (a nested loop over a materialised list), which doubled
     the query's time for a startup with a long history and made it harder to plan.
     """
-    already_proposed = Match.objects.filter(brief_id=brief_id).values("expert_id")
+    already_proposed = (
+        Match.objects.filter(brief_id=brief_id).exclude(status__in=BACK_IN_POOL).values("expert_id")
+    )
     replaced_for_startup = Match.objects.filter(
         status=Match.Status.REPLACED, brief__startup_id=startup_id
     ).values("expert_id")
@@ -53,6 +67,39 @@ def candidate_queryset(*, tag_id: int, brief_id: int, startup_id: int):
         .exclude(pk__in=replaced_for_startup)
         .order_by("-rank_base", "id")
     )
+
+
+def candidate_refusal(*, brief: Brief, expert: Expert, approving: bool = False) -> str | None:
+    """Why `expert` may not be proposed for the brief now, in words; None when they may.
+
+    The hard filters of `candidate_queryset` for one expert, for what a PM does by hand (pick
+    an expert, approve a proposal): a test holds the two to the same answer for every expert.
+    `approving`: the expert's own proposal on the brief is being approved, so their match there
+    (there is at most one) does not count against them.
+    """
+    name = {"expert": expert.display_name}
+    if expert.tag_id != brief.tag_id:
+        return _("%(expert)s does not carry the brief's tag.") % name
+    if expert.availability != Expert.Availability.AVAILABLE:
+        return _("%(expert)s is not available for new work.") % name
+    if expert.active_load >= expert.capacity:
+        return _("%(expert)s has no free capacity right now.") % name
+    if not approving:
+        ended = (
+            Match.objects.filter(brief_id=brief.pk, expert_id=expert.pk)
+            .exclude(status__in=BACK_IN_POOL)
+            .first()
+        )
+        if ended is not None:
+            return _(
+                "%(expert)s was already proposed for this brief (%(status)s): an expert is "
+                "proposed for a brief only once."
+            ) % {**name, "status": ended.get_status_display()}
+    if Match.objects.filter(
+        status=Match.Status.REPLACED, brief__startup_id=brief.startup_id, expert_id=expert.pk
+    ).exists():
+        return _("The startup was not satisfied with %(expert)s on an earlier brief.") % name
+    return None
 
 
 def candidate_rows(brief: Brief, *, window: int):
