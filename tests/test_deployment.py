@@ -338,3 +338,18 @@ def test_production_refuses_a_cache_on_the_brokers_database():
     )
     assert result.returncode != 0
     assert "REDIS_CACHE_URL" in result.stderr
+
+
+def test_compose_runs_redis_with_persistence_and_without_eviction():
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    command = compose["services"]["redis"]["command"]
+    flags = dict(zip(command[1::2], command[2::2], strict=True))
+    assert flags == {
+        "--appendonly": "yes",
+        "--appendfsync": "everysec",
+        "--maxmemory-policy": "noeviction",
+    }
+    assert compose["services"]["redis"]["volumes"] == ["redisdata:/data"]
+    assert "REDIS_CACHE_URL" not in compose["x-app"]["environment"]  # the default: /1 next to /0
