@@ -148,7 +148,7 @@ def _business_admins():
         (
             (model, model_admin)
             for model, model_admin in admin.site._registry.items()
-            if model._meta.app_label in {"experts", "marketplace", "projects"}
+            if model._meta.app_label in {"experts", "marketplace", "projects", "notifications"}
             and model._meta.model_name != "tag"  # the taxonomy itself, a superuser's to edit
         ),
         key=lambda pair: pair[0]._meta.label,
@@ -171,6 +171,7 @@ def test_every_business_admin_offers_only_its_listed_fields_to_edit(who, pm, sup
         "feedback": factories.FeedbackFactory(brief=brief),
         "rematchjob": factories.RematchJobFactory(brief=brief),
         "projectmanager": ProjectManager.objects.get(user=pm),
+        "notification": factories.NotificationFactory(recipient=brief.startup.owner),
     }
     request = RequestFactory().get("/admin/")
     request.user = user
@@ -270,3 +271,32 @@ def test_a_pm_sees_only_the_rows_of_their_own_briefs(name, pm, superuser):
     client.force_login(superuser)
     listed = client.get(reverse(f"admin:{name}_changelist"))
     assert {row.pk for row in listed.context["cl"].result_list} == {mine.pk, theirs.pk}
+
+
+def test_a_superuser_still_edits_a_person_and_only_what_changed(superuser):
+    from kaigan.accounts.admin import UserAdmin
+    from kaigan.accounts.models import User
+
+    person = factories.UserFactory(name="旧名", language="zh-hans")
+    client = Client()
+    client.force_login(superuser)
+    url = reverse("admin:accounts_user_change", args=[person.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.pop("password", None)
+    data["groups"] = []
+    data["user_permissions"] = []
+    data["name"] = "新名"
+    original = UserAdmin.get_object
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = original(self, request, object_id, from_field)
+        if request.method == "POST":  # the person switches language while the form is saved
+            User.objects.filter(pk=person.pk).update(language="en")
+        return obj
+
+    with mock.patch.object(UserAdmin, "get_object", get_object):
+        response = client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    person.refresh_from_db()
+    assert (person.name, person.language) == ("新名", "en")
