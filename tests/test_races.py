@@ -29,6 +29,19 @@ def _postgresql_only():
         pytest.skip("row locks are a PostgreSQL matter")
 
 
+@pytest.fixture(autouse=True)
+def _celery_join_flag():
+    """Eager tasks (the notifications' mail) run in the threads. Celery marks "inside a task"
+    in one process-wide flag that each eager call sets and then puts back as it found it:
+    threads interleaving leave it set, and a later test's `result.get()` would refuse to
+    block. Put it back as it was."""
+    from celery._state import _set_task_join_will_block, task_join_will_block
+
+    before = task_join_will_block()
+    yield
+    _set_task_join_will_block(before)
+
+
 def together(*calls) -> list:
     """Run each call in its own thread, all released at once; each one's result or exception."""
     barrier = threading.Barrier(len(calls))
