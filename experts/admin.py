@@ -3,10 +3,10 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from experts.models import Expert, Tag, TagChange
-from kaigan.admin_base import PeopleAsText
+from kaigan.admin_base import PeopleAsText, PMScope, SaveChangedFieldsOnly
 
 
-class SuperuserManagedAdmin(PeopleAsText, admin.ModelAdmin):
+class SuperuserManagedAdmin(SaveChangedFieldsOnly, PeopleAsText, admin.ModelAdmin):
     """Viewable by PMs; only superusers change it."""
 
     def has_add_permission(self, request):
@@ -76,7 +76,7 @@ class TagChangeInline(PeopleAsText, admin.TabularInline):
 
 
 @admin.register(Expert)
-class ExpertAdmin(SuperuserManagedAdmin):
+class ExpertAdmin(PMScope, SuperuserManagedAdmin):
     list_display = [
         "display_name",
         "tag",
@@ -112,6 +112,9 @@ class ExpertAdmin(SuperuserManagedAdmin):
         "updated_at",
     ]
     inlines = [TagChangeInline]
+    # A PM sees the experts proposed for the briefs they follow.
+    pm_lookup = "matches__brief__pm"
+    pm_lookup_many = True
 
     @admin.display(description=_("rating"), ordering="rating_sum")
     def rating_display(self, obj):
@@ -123,8 +126,18 @@ class ExpertAdmin(SuperuserManagedAdmin):
 
 
 @admin.register(TagChange)
-class TagChangeAdmin(SuperuserManagedAdmin):
+class TagChangeAdmin(PMScope, SuperuserManagedAdmin):
+    """The audit trail of tag claims: written by `expert_claim_tag` only, never edited."""
+
     list_display = ["created_at", "expert", "from_tag", "to_tag", "actor"]
     list_select_related = ["expert", "from_tag", "to_tag", "actor"]
     list_filter = ["to_tag"]
     search_fields = ["expert__display_name"]
+    pm_lookup = "expert__matches__brief__pm"
+    pm_lookup_many = True
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -95,7 +95,11 @@ def expert_update(*, expert_id: int, data: dict) -> Expert:
 
 @transaction.atomic
 def expert_claim_tag(*, expert_id: int, tag_slug: str, actor=None) -> Expert:
-    """Claim the one tag. Changing it is refused while an invitation or engagement is open."""
+    """Claim the one tag. Changing it is refused while an invitation or engagement is open.
+
+    The counters are read under the expert's row lock, which `match_approve` also takes before
+    it invites: an approval and a tag change of one expert happen one after the other, so an
+    expert is never invited (nor works) on a brief of a tag they no longer carry."""
     tag = Tag.objects.filter(slug=tag_slug, is_active=True).first()
     if tag is None:
         raise ValidationError({"tag": _("Unknown tag “%(slug)s”.") % {"slug": str(tag_slug)[:40]}})

@@ -75,21 +75,71 @@ def _person_display(name: str, label):
     return person
 
 
-class NoDeleteAdmin(PeopleAsText, admin.ModelAdmin):
+class SaveChangedFieldsOnly:
+    """A change form writes only the columns it changed.
+
+    Django's admin saves the whole row as it was read when the form was posted: a counter, a
+    status or a tag that a service changed meanwhile would be written back (a lost update of a
+    field the form does not even show). Only the edited columns (and `auto_now` stamps) go out.
+    """
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        columns = {f.name for f in obj._meta.concrete_fields if not f.primary_key}
+        changed = [name for name in form.changed_data if name in columns]
+        if not changed:
+            return None
+        stamps = [f.name for f in obj._meta.concrete_fields if getattr(f, "auto_now", False)]
+        obj.save(update_fields=[*changed, *stamps])
+        return None
+
+
+class NoDeleteAdmin(SaveChangedFieldsOnly, PeopleAsText, admin.ModelAdmin):
     """Business records are never deleted: briefs are cancelled, matches end in a status."""
 
     def has_delete_permission(self, request, obj=None):
         return False
 
 
-class PMScopedAdmin(NoDeleteAdmin):
-    """A PM sees only the rows of the briefs assigned to them; superusers see all."""
+class PMScope:
+    """A PM sees only the rows that belong to the briefs assigned to them (another's answers
+    "not found", in the list, the change page and its history); superusers see all.
 
-    #: The lookup from this model to the brief's PM.
+    `pm_lookup` leads from this model to a brief's PM. When it passes a one-to-many relation
+    (a startup's briefs, an expert's matches), one row may reach several briefs: the rows are
+    then chosen by a subquery, so that none is listed twice.
+    """
+
     pm_lookup = "brief__pm"
+    pm_lookup_many = False
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         if request.user.is_superuser:
             return qs
-        return qs.filter(**{self.pm_lookup: request.user})
+        return self.pm_scope(qs, user=request.user)
+
+    def pm_scope(self, qs, *, user):
+        if self.pm_lookup_many:
+            reached = self.model._base_manager.filter(**{self.pm_lookup: user}).values("pk")
+            return qs.filter(pk__in=reached)
+        return qs.filter(**{self.pm_lookup: user})
+
+
+class PMScopedAdmin(PMScope, NoDeleteAdmin):
+    """A PM sees only the rows of the briefs assigned to them; superusers see all."""
+
+
+class ServiceRecordAdmin(PMScopedAdmin):
+    """Records that only services write (a match, an engagement, feedback, a quote, a re-match
+    job): nobody edits them in a form, not even a superuser, so an audited field (a match's
+    recorded decision, say) cannot be rewritten around the audited state change. The change
+    page shows every field read-only; a posted change form answers 403. Actions that call a
+    service name their own permission."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

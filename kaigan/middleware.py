@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
 nul_logger = logging.getLogger("django.security.NulCharacter")
@@ -84,3 +85,35 @@ class RefuseNulCharactersMiddleware:
         else:
             body = {"detail": message, "code": "parse_error", "errors": {}}
         return JsonResponse(body, status=400)
+
+
+class NoStoreForSignedInMiddleware:
+    """Every answer to a signed-in person (a page, the API, a file) says `Cache-Control:
+    no-store, private`: a shared computer's browser cache or back button, or a proxy, must not
+    keep a page with someone's briefs, invitations or money. Anonymous pages keep their own
+    caching, and static files are served before this runs (WhiteNoise)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self._signed_in(request, response):
+            response["Cache-Control"] = "no-store, private"
+        return response
+
+    @staticmethod
+    def _signed_in(request, response) -> bool:
+        user = request.__dict__.get("user")
+        if user is not None and not isinstance(user, SimpleLazyObject):
+            # Set by DRF once its view authenticated the request (a token, a session).
+            return user.is_authenticated
+        if "HTTP_AUTHORIZATION" in request.META:  # a token (or an attempt at one)
+            return True
+        cookie = settings.SESSION_COOKIE_NAME
+        if cookie not in request.COOKIES and cookie not in response.cookies:
+            # No session, none begun (a sign-in sets the cookie): nobody is signed in, and the
+            # session is not read for nothing (reading it would add `Vary: Cookie`).
+            return False
+        user = getattr(request, "user", None)
+        return user is not None and user.is_authenticated

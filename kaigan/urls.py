@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from kaigan import views
+from kaigan.accounts.views import SignupView
 
 # The admin signs in through allauth: one login page, with its rate limits.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -16,6 +17,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
+    # Before allauth's own: the same page, safe against two signups with one email at once.
+    path("accounts/signup/", SignupView.as_view(), name="account_signup"),
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("notifications/", include("kaigan.notifications.urls")),

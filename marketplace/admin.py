@@ -18,7 +18,13 @@ from django.utils.translation import gettext_lazy
 
 from experts.models import Expert
 from kaigan.accounts.models import User
-from kaigan.admin_base import NoDeleteAdmin, PeopleAsText, PMScopedAdmin
+from kaigan.admin_base import (
+    NoDeleteAdmin,
+    PeopleAsText,
+    PMScope,
+    PMScopedAdmin,
+    ServiceRecordAdmin,
+)
 from kaigan.errors import ApplicationError, error_message
 from kaigan.forms import Textarea
 from marketplace import selectors, services
@@ -52,19 +58,30 @@ def breakdown_in_words(match: Match) -> str:
 
 
 @admin.register(Startup)
-class StartupAdmin(NoDeleteAdmin):
+class StartupAdmin(PMScope, NoDeleteAdmin):
     list_display = ["__str__", "stage", "industry", "city", "created_at"]
     list_filter = ["stage"]
     search_fields = ["company_name", "owner__email", "industry", "city"]
     list_select_related = ["owner"]
     readonly_fields = ["owner", "created_at", "updated_at"]
+    # A PM sees the startups whose briefs they follow.
+    pm_lookup = "briefs__pm"
+    pm_lookup_many = True
 
 
 @admin.register(Campaign)
-class CampaignAdmin(NoDeleteAdmin):
+class CampaignAdmin(PMScope, NoDeleteAdmin):
     list_display = ["name", "startup", "created_at"]
     list_select_related = ["startup__owner"]
     search_fields = ["name", "startup__company_name"]
+    pm_lookup = "briefs__pm"
+    pm_lookup_many = True
+
+    def get_readonly_fields(self, request, obj=None):
+        # A campaign stays with its startup: moving it would put one tenant's briefs under
+        # another's name.
+        names = list(super().get_readonly_fields(request, obj))
+        return [*names, "startup"] if obj is not None else names
 
 
 class BriefEventInline(PeopleAsText, admin.TabularInline):
@@ -506,7 +523,10 @@ class BriefAdmin(PMScopedAdmin):
 
 
 @admin.register(Match)
-class MatchAdmin(PMScopedAdmin):
+class MatchAdmin(ServiceRecordAdmin):
+    """Read-only: a match changes only through the PM's decisions (approve, reject) and the
+    workflow's services, each of which records why; its recorded decision is never edited."""
+
     list_display = ["brief", "expert", "status", "round", "rank", "score", "decided_at"]
     list_filter = ["status"]
     list_select_related = ["brief", "expert"]
@@ -528,9 +548,6 @@ class MatchAdmin(PMScopedAdmin):
         "responded_at",
     ]
     actions = ["approve_selected", "reject_selected"]
-
-    def has_add_permission(self, request):
-        return False
 
     @admin.display(description=gettext_lazy("reason"))
     def decision_shown(self, match):
@@ -711,7 +728,7 @@ class MatchAdmin(PMScopedAdmin):
 
 
 @admin.register(Quote)
-class QuoteAdmin(PMScopedAdmin):
+class QuoteAdmin(ServiceRecordAdmin):
     """Read-only: quotes change only through the approval and the two sides' agreement."""
 
     list_display = [
@@ -728,12 +745,6 @@ class QuoteAdmin(PMScopedAdmin):
     list_filter = ["status", "fee_waived"]
     list_select_related = ["brief", "match__expert"]
     search_fields = ["brief__title"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(BriefStatusLog)

@@ -426,23 +426,32 @@ def _check_pm(brief: Brief, actor) -> None:
         raise NotAllowed(_("Only the project manager of this brief can decide on its matches."))
 
 
-def _locked_match(match_id: int) -> tuple[Brief, Match]:
-    """Lock the match's brief first (the one lock order), then read the match fresh."""
+def _locked_match(match_id: int, *, lock_expert: bool = False) -> tuple[Brief, Match]:
+    """Lock the match's brief first (the one lock order), then read the match fresh; with
+    `lock_expert`, its expert's row is locked by the same read (after the brief)."""
     brief_id = Match.objects.filter(pk=match_id).values_list("brief_id", flat=True).first()
     if brief_id is None:
         raise Match.DoesNotExist
     brief = brief_lock(brief_id=brief_id)
-    return brief, Match.objects.select_related("expert").get(pk=match_id)
+    matches = Match.objects.select_related("expert")
+    if lock_expert:
+        matches = matches.select_for_update(of=("expert",))
+    return brief, matches.get(pk=match_id)
 
 
 @transaction.atomic
 def match_approve(
     *, match_id: int, actor, note: str = "", scope_days=None, fixed_price=None
 ) -> Match:
-    """Approve one proposal with its quote: withdraw the others, invite the expert."""
+    """Approve one proposal with its quote: withdraw the others, invite the expert.
+
+    The expert's row is locked after the brief (the one lock order) and its tag read from the
+    lock: a tag claim (`expert_claim_tag`) takes the same row lock, so either it commits first
+    and this sees the new tag, or it waits and then sees the open invitation and refuses.
+    """
     from experts.services import expert_adjust_counters
 
-    brief, match = _locked_match(match_id)
+    brief, match = _locked_match(match_id, lock_expert=True)
     _check_pm(brief, actor)
     if match.status != Match.Status.PROPOSED:
         raise InvalidTransition(

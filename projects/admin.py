@@ -2,17 +2,10 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from kaigan.admin_base import NoDeleteAdmin, PMScopedAdmin
+from kaigan.admin_base import NoDeleteAdmin, ServiceRecordAdmin
 from kaigan.errors import ApplicationError, error_message
 from projects import services
 from projects.models import Feedback, Project, ProjectManager, RematchJob
-
-
-class ReadOnlyPMScopedAdmin(PMScopedAdmin):
-    """Engagement records are written by the services only."""
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(ProjectManager)
@@ -46,7 +39,7 @@ class ProjectManagerAdmin(NoDeleteAdmin):
 
 
 @admin.register(Project)
-class ProjectAdmin(ReadOnlyPMScopedAdmin):
+class ProjectAdmin(ServiceRecordAdmin):
     list_display = ["brief", "expert", "status", "started_at", "delivered_at", "ended_at"]
     list_filter = ["status"]
     list_select_related = ["brief", "expert"]
@@ -62,7 +55,7 @@ class ProjectAdmin(ReadOnlyPMScopedAdmin):
 
 
 @admin.register(Feedback)
-class FeedbackAdmin(ReadOnlyPMScopedAdmin):
+class FeedbackAdmin(ServiceRecordAdmin):
     list_display = [
         "brief",
         "expert",
@@ -89,7 +82,7 @@ class FeedbackAdmin(ReadOnlyPMScopedAdmin):
 
 
 @admin.register(RematchJob)
-class RematchJobAdmin(ReadOnlyPMScopedAdmin):
+class RematchJobAdmin(ServiceRecordAdmin):
     list_display = [
         "brief",
         "cause",
@@ -113,7 +106,10 @@ class RematchJobAdmin(ReadOnlyPMScopedAdmin):
     ]
     actions = ["requeue"]
 
-    @admin.action(description=_("Requeue re-matching for these briefs"), permissions=["change"])
+    def has_requeue_permission(self, request):
+        return request.user.has_perm("projects.change_rematchjob")
+
+    @admin.action(description=_("Requeue re-matching for these briefs"), permissions=["requeue"])
     def requeue(self, request, queryset):
         for job in queryset.select_related("brief"):
             try:

@@ -26,13 +26,13 @@ from projects.models import Feedback, Project, ProjectManager, RematchJob
 
 PM_GROUP = "Project managers"
 #: Exactly what a PM needs in the admin: follow briefs and their matches, read experts and
-#: their tag history, act on re-match jobs. No delete anywhere.
+#: their tag history, act on re-match jobs. No delete anywhere; no edit of a match (its
+#: decisions go through `approve_match`, and the admin edits matches for nobody).
 PM_PERMISSIONS = (
     ("marketplace", "view_brief"),
     ("marketplace", "change_brief"),
     ("marketplace", "view_briefevent"),
     ("marketplace", "view_match"),
-    ("marketplace", "change_match"),
     ("marketplace", "approve_match"),
     ("marketplace", "view_startup"),
     ("marketplace", "view_campaign"),

@@ -314,6 +314,8 @@ def test_pm_sees_the_tag_history_in_the_admin(client, pm):
     expert = factories.ExpertFactory(tag=None)
     expert_claim_tag(expert_id=expert.pk, tag_slug="naming", actor=expert.user)
     expert_claim_tag(expert_id=expert.pk, tag_slug="photography", actor=expert.user)
+    # A PM reads the experts proposed for their briefs (tests/test_admin_scope.py).
+    factories.MatchFactory(expert=expert, brief=factories.BriefFactory(pm=pm))
     client.force_login(pm)
     response = client.get(reverse("admin:experts_expert_change", args=[expert.pk]))
     assert response.status_code == 200

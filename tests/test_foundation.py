@@ -183,6 +183,7 @@ def test_production_settings_pass_check_deploy():
             "DJANGO_SETTINGS_MODULE": "kaigan.settings.production",
             "SECRET_KEY": "x" * 30 + "a-production-secret-from-env-0123456789",
             "ALLOWED_HOSTS": "kaigan.example.com",
+            "EMAIL_HOST": "smtp.example.com",
         },
     )
     assert result.returncode == 0, result.stdout + result.stderr

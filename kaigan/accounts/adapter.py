@@ -1,5 +1,7 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from django.conf import settings
+from django.contrib.sites.shortcuts import get_current_site
 from django.db import transaction
 
 from kaigan.accounts import services
@@ -12,12 +14,18 @@ class AccountAdapter(DefaultAccountAdapter):
         return f"[{settings.KAIGAN_SITE_NAME}] {subject}"
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        # allauth's own send_mail, rendered the same way, but sent from a worker with retries
+        # (services.account_mail_queue): a mail server that is down is no 500 for a saved user.
+        request = allauth_context.request
         context = {
+            "request": request,
+            "email": email,
+            "current_site": get_current_site(request),
             **context,
             "site_name": settings.KAIGAN_SITE_NAME,
             "site_url": settings.KAIGAN_SITE_URL,
         }
-        super().send_mail(template_prefix, email, context)
+        services.account_mail_queue(message=self.render_mail(template_prefix, email, context))
 
     def save_user(self, request, user, form, commit=True):
         user.role = form.cleaned_data["role"]

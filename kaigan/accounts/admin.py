@@ -3,10 +3,11 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from kaigan.accounts.models import User
+from kaigan.admin_base import SaveChangedFieldsOnly
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(SaveChangedFieldsOnly, BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "name", "role", "is_staff", "is_active", "date_joined"]
     list_filter = ["role", "is_staff", "is_active"]

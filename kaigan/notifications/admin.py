@@ -14,5 +14,10 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        # Read-only: a saved form would write back `emailed_at` as it was read, and a mail the
+        # worker sent meanwhile would go out again.
+        return False
+
     def has_delete_permission(self, request, obj=None):
         return False

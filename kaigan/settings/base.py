@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kaigan.middleware.NoStoreForSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -130,15 +131,40 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-# Redis: the Celery broker and the cache when REDIS_URL is set; otherwise tasks run eagerly
-# in the web process and the cache is local memory.
+
+def redis_cache_url(redis_url: str) -> str:
+    """The cache's own Redis database, next to the broker's: the one after REDIS_URL's (the one
+    before, for the last of the 16). Clearing the cache (`cache.clear()` is a FLUSHDB) must never
+    wipe the queued tasks, and an evicted cache key must never be a task message."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(redis_url)
+    path = parts.path.strip("/")
+    db = int(path) if path.isdigit() else int(dict(_query(parts.query)).get("db", 0))
+    cache_db = db + 1 if db < 15 else db - 1
+    query = "&".join(f"{k}={v}" for k, v in _query(parts.query) if k != "db")
+    return urlunsplit((parts.scheme, parts.netloc, f"/{cache_db}", query, parts.fragment))
+
+
+def _query(query: str) -> list[tuple[str, str]]:
+    from urllib.parse import parse_qsl
+
+    return parse_qsl(query, keep_blank_values=True)
+
+
+# Redis: the Celery broker (REDIS_URL's database) and the cache (a database of its own,
+# REDIS_CACHE_URL) when REDIS_URL is set; otherwise tasks run eagerly in the web process and the
+# cache is local memory.
 REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_CACHE_URL = env.str("REDIS_CACHE_URL", default="") or (
+    redis_cache_url(REDIS_URL) if REDIS_URL else ""
+)
 if REDIS_URL:
     CACHES = {
         "default": {
             # Django's backend, with one Redis client per pool instead of one per call.
             "BACKEND": "kaigan.cache.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": REDIS_CACHE_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="kaigan"),
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
@@ -211,13 +237,17 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 
-def mailers_from_env(default_backend: str) -> dict:
-    """Django 6.1 mailers: the backend from EMAIL_BACKEND, SMTP options from EMAIL_*."""
+def mailers_from_env(default_backend: str, *, require_host: bool = False) -> dict:
+    """Django 6.1 mailers: the backend from EMAIL_BACKEND, SMTP options from EMAIL_*.
+
+    `require_host`: SMTP without EMAIL_HOST is an error, not a guess of localhost."""
     backend = env.str("EMAIL_BACKEND", default=default_backend)
     options = {}
     if backend.endswith("smtp.EmailBackend"):
         options = {
-            "host": env.str("EMAIL_HOST", default="localhost"),
+            "host": env.str("EMAIL_HOST")
+            if require_host
+            else env.str("EMAIL_HOST", default="localhost"),
             "port": env.int("EMAIL_PORT", default=25),
             "username": env.str("EMAIL_HOST_USER", default=""),
             "password": env.str("EMAIL_HOST_PASSWORD", default=""),

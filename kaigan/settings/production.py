@@ -1,7 +1,9 @@
 """Production: every secret from the environment, no insecure default; `check --deploy` clean."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
-from .base import env, mailers_from_env
+from .base import REDIS_CACHE_URL, REDIS_URL, env, mailers_from_env
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
@@ -13,10 +15,28 @@ KAIGAN_SITE_URL = env.str(
 DATABASES = {**DATABASES}  # noqa: F405
 
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
-MAILERS = mailers_from_env("django.core.mail.backends.smtp.EmailBackend")
+# Mail goes where the environment says: SMTP at EMAIL_HOST, or another EMAIL_BACKEND named
+# explicitly. No guess of a mail server on localhost:25 (there is none in the containers).
+if "EMAIL_BACKEND" not in env and "EMAIL_HOST" not in env:
+    raise ImproperlyConfigured(
+        "Set EMAIL_HOST (the SMTP server, with EMAIL_PORT, EMAIL_HOST_USER, "
+        "EMAIL_HOST_PASSWORD, EMAIL_USE_TLS) or name an EMAIL_BACKEND explicitly."
+    )
+MAILERS = mailers_from_env("django.core.mail.backends.smtp.EmailBackend", require_host=True)
+
+if REDIS_URL and REDIS_CACHE_URL.rstrip("/") == REDIS_URL.rstrip("/"):
+    raise ImproperlyConfigured(
+        "REDIS_CACHE_URL names the broker's database: clearing the cache would wipe the queues."
+    )
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The container's health check speaks plain HTTP to the web process: it is not redirected.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+# X-Forwarded-Proto says "https" only when a proxy we trust set it: behind one (the count of
+# trusted proxies in front of the web process, shared with the client address), the proxy must
+# overwrite the header; with none, any client could send it and pass for a secure request.
+if env.int("TRUSTED_PROXY_COUNT", default=0) > 0:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
