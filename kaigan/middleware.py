@@ -49,11 +49,12 @@ class RefuseNulCharactersMiddleware:
             return self.get_response(request)
         kind, name = where
         nul_logger.warning("NUL character in the %s %r of %s", kind, name, request.path)
+        if kind == "cookie":
+            # The session behind that cookie cannot be read (nor by an outer middleware that
+            # asks who is signed in): answer as to a visitor.
+            request.user = AnonymousUser()
         if request.path_info.startswith("/api/"):
             return self._api_answer(kind, name)
-        if kind == "cookie":
-            # The session behind that cookie cannot be read: answer as to a visitor.
-            request.user = AnonymousUser()
         return render(request, "400.html", status=400)
 
     @staticmethod
