@@ -79,7 +79,7 @@ CASES = [
         grow_events,
         7,
     ),
-    ("brief detail API", "startup", lambda c: f"/api/v1/briefs/{c['brief'].pk}/", grow_events, 6),
+    ("brief detail API", "startup", lambda c: f"/api/v1/briefs/{c['brief'].pk}/", grow_events, 7),
     (
         "PM matches API",
         "pm",

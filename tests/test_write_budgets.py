@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 # (method, path, state, who, expected status, query budget)
 WRITES = [
     ("POST", "briefs/", "open", "owner", 201, 9),
-    ("PATCH", "briefs/{brief}/", "open", "owner", 200, 10),
+    ("PATCH", "briefs/{brief}/", "open", "owner", 200, 11),  # + the answer's reference files
     ("POST", "briefs/{brief}/cancel/", "open", "owner", 200, 13),
     ("POST", "matches/{match}/approve/", "proposed", "pm", 200, 25),  # + the pool's hard filters
     ("POST", "matches/{match}/reject/", "proposed", "pm", 200, 10),
