@@ -91,68 +91,17 @@ _OOXML = {
 _ZIP_TYPES = {"application/zip", "application/epub+zip", *_OOXML.values()}
 #: Programs and system scripts: refused inside archives (web pages and source code in an
 #: archive are a delivery's usual content, and run only once unpacked and opened on purpose).
-ARCHIVE_REFUSED_EXTENSIONS = frozenset(
-    f".{extension}"
-    for extension in [
-        "exe",
-        "com",
-        "bat",
-        "cmd",
-        "scr",
-        "pif",
-        "msi",
-        "msp",
-        "dll",
-        "sys",
-        "cpl",
-        "jar",
-        "apk",
-        "app",
-        "dmg",
-        "pkg",
-        "deb",
-        "rpm",
-        "sh",
-        "ps1",
-        "psm1",
-        "vbs",
-        "vbe",
-        "jse",
-        "wsf",
-        "wsh",
-        "hta",
-        "lnk",
-        "reg",
-    ]
-)
+ARCHIVE_REFUSED_EXTENSIONS = frozenset([
+    ".exe", ".com", ".bat", ".cmd", ".scr", ".pif", ".msi", ".msp", ".dll", ".sys", ".cpl",
+    ".jar", ".apk", ".app", ".dmg", ".pkg", ".deb", ".rpm", ".sh", ".ps1", ".psm1", ".vbs",
+    ".vbe", ".jse", ".wsf", ".wsh", ".hta", ".lnk", ".reg",
+])  # fmt: skip
 #: Programs and scripts of every kind: refused as a text file's own extension.
-PROGRAM_EXTENSIONS = ARCHIVE_REFUSED_EXTENSIONS | frozenset(
-    f".{extension}"
-    for extension in [
-        "bash",
-        "zsh",
-        "csh",
-        "js",
-        "mjs",
-        "py",
-        "pyc",
-        "pl",
-        "rb",
-        "php",
-        "phtml",
-        "asp",
-        "aspx",
-        "jsp",
-        "cgi",
-        "html",
-        "htm",
-        "xhtml",
-        "shtml",
-        "svgz",
-        "xml",
-        "xsl",
-    ]
-)
+PROGRAM_EXTENSIONS = ARCHIVE_REFUSED_EXTENSIONS | frozenset([
+    ".bash", ".zsh", ".csh", ".js", ".mjs", ".py", ".pyc", ".pl", ".rb", ".php", ".phtml",
+    ".asp", ".aspx", ".jsp", ".cgi", ".html", ".htm", ".xhtml", ".shtml", ".svgz", ".xml",
+    ".xsl",
+])  # fmt: skip
 _EXECUTABLE_TYPES = {
     "application/x-msdownload",
     "application/x-executable",
