@@ -45,6 +45,9 @@ PM_PERMISSIONS = (
     ("projects", "view_rematchjob"),
     ("projects", "change_rematchjob"),
     ("projects", "view_projectmanager"),
+    # The files on their briefs (kaigan.files.admin), and hiding one with a reason.
+    ("files", "view_storedfile"),
+    ("files", "hide_storedfile"),
 )
 
 
