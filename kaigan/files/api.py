@@ -182,10 +182,14 @@ class FileDownloadApi(APIView):
             )
         ],
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY,
-                description="The bytes; `Content-Type` is the type read from the content.",
-            ),
+            # The types a stored file may have (kaigan.files.validation.TYPES), each the bytes.
+            **{
+                (200, content_type): OpenApiResponse(
+                    OpenApiTypes.BINARY,
+                    description="The bytes, of the type read from the content at upload.",
+                )
+                for content_type in validation.TYPES
+            },
             302: OpenApiResponse(
                 description="Object storage: `Location` is a short-lived signed URL of the file."
             ),

@@ -297,6 +297,18 @@ class BriefListApi(ListAPIView):
                     "budget_max": 10000,
                     "deadline": example_date(60),
                     "campaign": "春季发布",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "With reference files",
+                value={
+                    "title": "品牌视觉升级",
+                    "description": "参考附件里的品牌手册，重做主视觉。",
+                    "tag": "visual-identity",
+                    "budget_min": 8000,
+                    "budget_max": 15000,
+                    "deadline": example_date(45),
                     "files": [81],
                 },
                 request_only=True,
