@@ -816,3 +816,13 @@ def test_uploads_of_the_test_run_stay_out_of_the_project():
     location = django_settings.STORAGES["kaigan_files"]["OPTIONS"]["location"]
     assert not str(location).startswith(str(django_settings.BASE_DIR))
     assert os.path.isabs(location)
+
+
+def test_a_refusal_speaks_the_persons_language(startup, settings, file_storage):
+    settings.LANGUAGE_CODE = "zh-hans"
+
+    response = upload(client_for(startup.owner), "photo.png", HTML, "image/png")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"file": ["不接受 HTML 等网页文件。"]}
+    assert stored_paths(file_storage) == []
