@@ -826,3 +826,22 @@ def test_a_refusal_speaks_the_persons_language(startup, settings, file_storage):
     assert response.status_code == 400
     assert response.json()["errors"] == {"file": ["不接受 HTML 等网页文件。"]}
     assert stored_paths(file_storage) == []
+
+
+def test_the_invitations_api_lists_the_files_while_the_invitation_lasts(startup, expert):
+    brief = factories.BriefFactory(startup=startup, status=Brief.Status.AWAITING_EXPERT)
+    stored = stored_file(startup.owner, name="参考资料.pdf")
+    services.files_attach(user=startup.owner, target=brief, file_ids=[stored.pk])
+    match = invite(brief, expert)
+    client = client_for(expert.user)
+    listed = {
+        "id": stored.pk,
+        "name": "参考资料.pdf",
+        "size": len(PDF),
+        "content_type": "application/pdf",
+        "download_url": f"/api/v1/files/{stored.pk}/download/",
+    }
+
+    assert client.get("/api/v1/invitations/").json()["results"][0]["files"] == [listed]
+    Match.objects.filter(pk=match.pk).update(status=Match.Status.DECLINED)
+    assert client.get("/api/v1/invitations/").json()["results"][0]["files"] == []

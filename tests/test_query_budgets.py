@@ -154,7 +154,14 @@ CASES = [
         3,
     ),
     ("expert dashboard", "expert", lambda c: reverse("experts:dashboard"), grow_invitations, 7),
-    ("invitations API", "expert", lambda c: "/api/v1/invitations/", grow_invitations, 4),
+    ("invitations API", "expert", lambda c: "/api/v1/invitations/", grow_invitations, 5),
+    (
+        "invitations API with files",
+        "expert",
+        lambda c: "/api/v1/invitations/",
+        grow_invitations_with_files,
+        5,
+    ),
     ("expert me API", "expert", lambda c: "/api/v1/experts/me/", grow_invitations, 3),
     (
         "notifications page",
