@@ -442,8 +442,7 @@ def test_the_upload_is_multipart_with_a_binary_file_and_the_download_is_bytes(sc
     download = schema["paths"]["/api/v1/files/{id}/download/"]["get"]
     # The bytes, documented with each type a stored file may have.
     assert download["responses"]["200"]["content"] == {
-        content_type: {"schema": {"type": "string", "format": "binary"}}
-        for content_type in TYPES
+        content_type: {"schema": {"type": "string", "format": "binary"}} for content_type in TYPES
     }
     assert "302" in download["responses"]
     detail = schema["paths"]["/api/v1/briefs/{id}/"]["get"]["responses"]["200"]
