@@ -29,7 +29,11 @@ STORAGES = {
     "kaigan_files": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {
-            "location": os.path.join(tempfile.gettempdir(), f"kaigan-test-files-{os.getpid()}"),
+            # A worker started by a test is told the same folder (tests/conftest.py).
+            "location": env.str(
+                "KAIGAN_TEST_FILES_ROOT",
+                default=os.path.join(tempfile.gettempdir(), f"kaigan-test-files-{os.getpid()}"),
+            ),
             "file_permissions_mode": 0o640,
             "directory_permissions_mode": 0o750,
         },
