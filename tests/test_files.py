@@ -845,3 +845,18 @@ def test_the_invitations_api_lists_the_files_while_the_invitation_lasts(startup,
     assert client.get("/api/v1/invitations/").json()["results"][0]["files"] == [listed]
     Match.objects.filter(pk=match.pk).update(status=Match.Status.DECLINED)
     assert client.get("/api/v1/invitations/").json()["results"][0]["files"] == []
+
+
+def test_the_pm_finds_the_reference_files_on_the_briefs_admin_page(client, pm):
+    startup = factories.StartupFactory()
+    brief = factories.BriefFactory(startup=startup, pm=pm)
+    stored = stored_file(startup.owner, name="品牌手册.pdf")
+    services.files_attach(user=startup.owner, target=brief, file_ids=[stored.pk])
+    client.force_login(pm)
+
+    page = client.get(reverse("admin:marketplace_brief_change", args=[brief.pk]))
+
+    assert page.status_code == 200
+    link = f'<a href="{reverse("files:download", args=[stored.pk])}">品牌手册.pdf</a>'
+    assert link in page.content.decode()
+    assert client.get(reverse("files:download", args=[stored.pk])).status_code == 200

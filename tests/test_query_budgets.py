@@ -184,7 +184,14 @@ CASES = [
         "pm",
         lambda c: reverse("admin:marketplace_brief_change", args=[c["brief"].pk]),
         grow_proposals,
-        12,
+        13,  # + the reference files
+    ),
+    (
+        "admin brief page with files",
+        "pm",
+        lambda c: reverse("admin:marketplace_brief_change", args=[c["brief"].pk]),
+        grow_files,
+        13,
     ),
     (
         "admin PM dashboard",
