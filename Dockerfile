@@ -6,7 +6,8 @@ RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN DJANGO_SETTINGS_MODULE=kaigan.settings.production SECRET_KEY=collectstatic-only \
     ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput
-RUN useradd --create-home kaigan
+RUN useradd --create-home kaigan \
+    && mkdir -p /app/media && chown kaigan:kaigan /app/media && chmod 750 /app/media
 USER kaigan
 EXPOSE 8000
 # Workers: gunicorn.conf.py (cores + 1, or WEB_CONCURRENCY).

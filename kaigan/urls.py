@@ -22,6 +22,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("notifications/", include("kaigan.notifications.urls")),
+    path("files/", include("kaigan.files.urls")),
     path("", include("projects.urls")),
     path("expert/", include("experts.urls")),
     path("briefs/", include("marketplace.urls")),

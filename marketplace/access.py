@@ -90,3 +90,23 @@ def access_invited_brief(user, pk) -> Brief:
     if match is None:
         raise Http404
     return match.brief
+
+
+def brief_files_readable(user, brief_id) -> bool:
+    """Who reads a brief's reference files (kaigan.files.registry): its startup, its PM, a
+    superuser, and the expert invited to it or working on it while the invitation is open or the
+    engagement lasts. An expert who declined, let the invitation expire, was replaced or has
+    completed the work no longer does; nor does anyone else."""
+    if user.is_superuser:
+        return True
+    live = Q(matches__expert__user=user, matches__status__in=Match.LIVE_STATUSES)
+    return (
+        Brief.objects.filter(pk=brief_id)
+        .filter(Q(startup__owner=user) | Q(pm=user) | live)
+        .exists()
+    )
+
+
+def briefs_managed_by(user):
+    """The briefs a PM manages: the admin shows them their files."""
+    return Brief.objects.filter(pm=user).values("pk")

@@ -9,10 +9,12 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -26,6 +28,7 @@ from kaigan.admin_base import (
     ServiceRecordAdmin,
 )
 from kaigan.errors import ApplicationError, error_message
+from kaigan.files.selectors import files_of
 from kaigan.forms import Textarea
 from marketplace import selectors, services
 from marketplace.models import Brief, BriefEvent, BriefStatusLog, Campaign, Match, Quote, Startup
@@ -242,6 +245,7 @@ class BriefAdmin(PMScopedAdmin):
         "match_round",
         "created_at",
         "status_changed_at",
+        "reference_files",
         "pm_tools",
     ]
     # Compact: the PM reads the brief at a glance, the proposals follow right below.
@@ -254,6 +258,7 @@ class BriefAdmin(PMScopedAdmin):
                     ("startup", "campaign", "tag"),
                     ("budget_min", "budget_max", "deadline"),
                     "description",
+                    "reference_files",
                     ("pm", "rematch_count", "rematch_started_at"),
                     "pm_tools",
                 ]
@@ -287,6 +292,21 @@ class BriefAdmin(PMScopedAdmin):
 
     def has_add_permission(self, request):
         return False  # startups post briefs
+
+    @admin.display(description=gettext_lazy("reference files"))
+    def reference_files(self, brief):
+        """The startup's reference files, each downloaded through the access check."""
+        files = files_of(brief)
+        if not files:
+            return "—"
+        return format_html_join(
+            mark_safe("<br>"),  # noqa: S308 - a constant
+            '<a href="{}">{}</a> ({})',
+            (
+                (reverse("files:download", args=[f.pk]), f.name, filesizeformat(f.size))
+                for f in files
+            ),
+        )
 
     def get_readonly_fields(self, request, obj=None):
         if request.user.is_superuser:

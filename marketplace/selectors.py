@@ -8,6 +8,7 @@ from django.db.models import Prefetch, Q
 from django.utils.translation import gettext_lazy
 
 from kaigan.accounts.models import User
+from kaigan.files.selectors import files_of_many
 from marketplace.models import Brief, BriefEvent, Match, Quote, Startup
 
 #: Match statuses a startup may see: the PM has approved them (or they came after approval).
@@ -275,8 +276,15 @@ def expert_work_for(*, expert) -> dict:
         )
         .order_by("-invited_at", "-id")
     )
+    matches = list(matches)
+    # The reference files of the briefs the expert may read them on (invited, or at work).
+    live = [m.brief_id for m in matches if m.status in Match.LIVE_STATUSES]
+    files = files_of_many(Brief, live) if live else {}
     invitations, engagements = [], []
     for match in matches:
+        match.reference_files = (
+            files.get(match.brief_id, []) if match.status in Match.LIVE_STATUSES else []
+        )
         match.quote = next((q for q in match.open_quotes if q.status != "proposed"), None)
         match.quote_change = next((q for q in match.open_quotes if q.status == "proposed"), None)
         (invitations if match.status == Match.Status.APPROVED else engagements).append(match)

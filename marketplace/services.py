@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from experts.models import Tag
 from kaigan.accounts.models import User
 from kaigan.errors import Conflict, InvalidTransition, NotAllowed
+from kaigan.files.services import files_set
 from kaigan.notifications.services import notify
 from marketplace import pricing
 from marketplace.matching.selectors import candidate_refusal
@@ -350,7 +351,9 @@ def brief_notify_unassigned(*, brief: Brief) -> None:
 @refuse_constraint_violations
 @transaction.atomic
 def brief_update(*, brief_id: int, actor, data: dict, version: int | None = None) -> Brief:
-    """Edit a brief while it is editable; an outdated `version` is a conflict, not an overwrite."""
+    """Edit a brief while it is editable; an outdated `version` is a conflict, not an overwrite.
+
+    `data["files"]`, when given, is the brief's whole list of reference files."""
     brief = brief_lock(brief_id=brief_id)
     if version is not None and version != brief.version:
         raise Conflict(
@@ -364,6 +367,11 @@ def brief_update(*, brief_id: int, actor, data: dict, version: int | None = None
         )
     changed, deadline_before = [], brief.deadline
     for name, value in data.items():
+        if name == "files":
+            # The brief's whole list of reference files (kaigan.files): new ids attached,
+            # those left out removed (kept, and recorded).
+            files_set(user=actor, target=brief, file_ids=value)
+            continue
         if name == "campaign":
             brief.campaign = _campaign_for(brief.startup, value)
             changed.append("campaign")

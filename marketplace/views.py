@@ -14,6 +14,9 @@ from experts.selectors import tag_list
 from kaigan.accounts.models import User
 from kaigan.api.throttling import scoped_throttle_wait
 from kaigan.errors import ApplicationError, Conflict
+from kaigan.files.selectors import files_of
+from kaigan.files.services import file_store
+from kaigan.files.uploads import TOO_LARGE, upload_refusal
 from kaigan.forms import add_service_errors
 from marketplace import selectors, services
 from marketplace.access import access_brief
@@ -57,32 +60,76 @@ def brief_list(request):
     )
 
 
+def _brief_form(request, **kwargs) -> BriefForm:
+    """The brief form with what was posted, its files included (multipart)."""
+    if request.method != "POST":
+        return BriefForm(**kwargs)
+    data, files = request.POST, request.FILES  # the body is parsed here
+    return BriefForm(data, files, upload_refusal=upload_refusal(request), **kwargs)
+
+
+def _wait_message(wait: float, *, files: bool = False) -> str:
+    minutes = max(1, math.ceil(wait / 60))
+    if files:
+        return ngettext(
+            "You have uploaded many files in a short time. Please try again in %(minutes)d minute.",
+            "You have uploaded many files in a short time. Please try again in %(minutes)d "
+            "minutes.",
+            minutes,
+        ) % {"minutes": minutes}
+    return ngettext(
+        "You have posted many briefs in a short time. Please try again in %(minutes)d minute.",
+        "You have posted many briefs in a short time. Please try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
+def _refused_upload_status(form) -> int:
+    """An invalid form is shown again; a refused upload among its errors makes it a 4xx (413
+    when the body was stopped for its size)."""
+    if "files" not in form.errors:
+        return 200
+    return 413 if form.upload_refusal == TOO_LARGE else 400
+
+
+def _store_uploads(request, form) -> tuple[list[int] | None, int]:
+    """Store the form's checked files (kaigan.files), each counted against the API's upload
+    limit: their ids, or None with the form's error and the page's status when one is refused
+    (throttled: 429; over the quota: 413)."""
+    ids = []
+    for checked in form.cleaned_data.get("files") or []:
+        wait = scoped_throttle_wait(request, "file_upload")
+        if wait is not None:
+            form.add_error("files", _wait_message(wait, files=True))
+            return None, 429
+        try:
+            ids.append(file_store(user=request.user, checked=checked).pk)
+        except ApplicationError as exc:
+            form.add_error("files", exc.message)
+            return None, exc.status_code
+    return ids, 200
+
+
 @login_required
 def brief_create(request):
     startup = _my_startup(request)
-    form = BriefForm(request.POST or None)
+    form = _brief_form(request)
     status = 200
-    if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+    if request.method == "POST" and not form.is_valid():
+        status = _refused_upload_status(form)
+    elif request.method == "POST":
         # The API's limit on posting briefs, in the same window: one limit for both paths.
         wait = scoped_throttle_wait(request, "brief_post")
         if wait is not None:
-            minutes = max(1, math.ceil(wait / 60))
-            form.add_error(
-                None,
-                ngettext(
-                    "You have posted many briefs in a short time. Please try again in "
-                    "%(minutes)d minute.",
-                    "You have posted many briefs in a short time. Please try again in "
-                    "%(minutes)d minutes.",
-                    minutes,
-                )
-                % {"minutes": minutes},
-            )
+            form.add_error(None, _wait_message(wait))
             status = 429
+        elif (stored := _store_uploads(request, form))[0] is None:
+            status = stored[1]
         else:
             try:
-                brief = brief_submit(startup=startup, actor=request.user, **data)
+                brief = brief_submit(
+                    startup=startup, actor=request.user, files=stored[0], **form.brief_data()
+                )
             except (ValidationError, ApplicationError) as exc:
                 add_service_errors(form, exc)
             else:
@@ -102,6 +149,7 @@ def brief_detail_page_context(request, brief, *, cancel_form=None) -> dict:
     events = list(selectors.brief_timeline(brief))
     return {
         "brief": brief,
+        "reference_files": files_of(brief),
         "timeline": selectors.brief_timeline_for(brief=brief, user=request.user, events=events),
         "promise_open": selectors.rematch_promise_open(brief=brief, timeline=events),
         "cancel_form": cancel_form or CancelForm(),
@@ -127,24 +175,35 @@ def brief_edit(request, pk):
     if not brief.is_editable:
         messages.error(request, _("This brief can no longer be edited."))
         return redirect("marketplace:brief_detail", pk=brief.pk)
-    form = BriefForm(request.POST or None, initial=BriefForm.initial_for(brief))
+    current_files = files_of(brief)
+    form = _brief_form(request, initial=BriefForm.initial_for(brief), current_files=current_files)
     newer = None
-    if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
-        try:
-            services.brief_update(
-                brief_id=brief.pk,
-                actor=request.user,
-                data=data,
-                version=form.cleaned_data.get("version"),
-            )
-        except Conflict:
+    status = 200
+    if request.method == "POST" and not form.is_valid():
+        status = _refused_upload_status(form)
+    elif request.method == "POST":
+        data = form.brief_data()
+        version = form.cleaned_data.get("version")
+        if version is not None and version != brief.version:
+            # Changed since the form was opened: no file is stored for an edit that will not
+            # be saved as it is.
             form, newer = _edit_after_conflict(request, brief.pk)
-        except (ValidationError, ApplicationError) as exc:
-            add_service_errors(form, exc)
+        elif (stored := _store_uploads(request, form))[0] is None:
+            status = stored[1]
         else:
-            messages.success(request, _("Your changes are saved."))
-            return redirect("marketplace:brief_detail", pk=brief.pk)
+            if stored[0] or form.cleaned_data.get("remove_files"):
+                data["files"] = [*form.kept_file_ids(), *stored[0]]
+            try:
+                services.brief_update(
+                    brief_id=brief.pk, actor=request.user, data=data, version=version
+                )
+            except Conflict:
+                form, newer = _edit_after_conflict(request, brief.pk)
+            except (ValidationError, ApplicationError) as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Your changes are saved."))
+                return redirect("marketplace:brief_detail", pk=brief.pk)
     return render(
         request,
         "marketplace/brief_form.html",
@@ -155,6 +214,7 @@ def brief_edit(request, pk):
             "campaigns": brief.startup.campaigns.all(),
             "newer": newer,
         },
+        status=status,
     )
 
 
@@ -166,7 +226,8 @@ def _edit_after_conflict(request, pk):
     saved = BriefForm.initial_for(brief)
     data = request.POST.copy()
     data["version"] = saved["version"]
-    again = BriefForm(data, initial=saved)
+    # The files chosen are not kept: a browser cannot be handed them back.
+    again = BriefForm(data, initial=saved, current_files=files_of(brief))
     again.is_valid()
     again.add_error(
         None,
@@ -178,8 +239,8 @@ def _edit_after_conflict(request, pk):
     shown = {**saved, "tag": brief.tag.display_name}
     newer = [
         (again[name].label, shown[name] or "—")
-        for name in BriefForm.base_fields
-        if name != "version" and str(saved[name]).strip() != str(again[name].value() or "").strip()
+        for name in (*BriefForm.BRIEF_FIELDS, "campaign")
+        if str(saved[name]).strip() != str(again[name].value() or "").strip()
     ]
     return again, newer
 

@@ -17,6 +17,7 @@ from experts import services as expert_services
 from experts.models import Expert
 from kaigan.accounts.models import User
 from kaigan.errors import Conflict, InvalidTransition
+from kaigan.files.services import files_attach, files_check_attachable
 from kaigan.notifications.services import notify
 from marketplace import services as marketplace_services
 from marketplace.models import Brief, Match, Startup
@@ -44,6 +45,9 @@ PM_PERMISSIONS = (
     ("projects", "view_rematchjob"),
     ("projects", "change_rematchjob"),
     ("projects", "view_projectmanager"),
+    # The files on their briefs (kaigan.files.admin), and hiding one with a reason.
+    ("files", "view_storedfile"),
+    ("files", "hide_storedfile"),
 )
 
 
@@ -172,14 +176,21 @@ def pm_pick(*, brief: Brief) -> User | None:
 def brief_submit(*, startup: Startup, actor, **fields) -> Brief:
     """Post a brief: store it with a PM (or tell superusers), rank experts after commit.
 
+    `files`: ids of the actor's own uploads, attached as the brief's reference material.
+
     The brief is checked (and its campaign made) before a PM is locked, and stored with its PM
     in one insert, so the PM's lock is held for the insert and the commit only.
     """
     from marketplace.tasks import propose_matches_task
 
+    file_ids = fields.pop("files", None) or []
     brief = marketplace_services.brief_new(startup=startup, **fields)
+    if file_ids:  # refused before a PM is locked
+        files_check_attachable(user=actor, model=Brief, file_ids=file_ids)
     brief.pm = pm_pick(brief=brief)
     marketplace_services.brief_store(brief=brief, actor=actor)
+    if file_ids:
+        files_attach(user=actor, target=brief, file_ids=file_ids)
     if brief.pm is not None:
         marketplace_services.brief_notify_assigned(brief=brief)
     else:

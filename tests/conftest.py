@@ -17,6 +17,15 @@ ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _uploaded_files_folder():
+    """The run's uploaded files (settings.test: a folder of its own) go when the run ends."""
+    import shutil
+
+    yield
+    shutil.rmtree(settings.STORAGES["kaigan_files"]["OPTIONS"]["location"], ignore_errors=True)
+
+
 @pytest.fixture(autouse=True)
 def _language(settings):
     settings.LANGUAGE_CODE = "zh-hans"
@@ -197,6 +206,8 @@ def worker_factory(transactional_db, celery_queue):
         "CELERY_EAGER": "0",
         # A test may hold a brief's row lock on purpose while it kills the worker.
         "DB_LOCK_TIMEOUT_MS": "60000",
+        # The worker reads and writes the files the test stored (thumbnails).
+        "KAIGAN_TEST_FILES_ROOT": settings.STORAGES["kaigan_files"]["OPTIONS"]["location"],
     }
     workers: list[Worker] = []
 

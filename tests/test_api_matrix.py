@@ -23,6 +23,8 @@ States (what the services did to the brief before the request):
   working       `expert` accepted: in progress
   delivered     `expert` delivered
   quote         in progress, and the owner proposed a change to the quote ({quote})
+
+In every state the brief has a reference file ({file}), uploaded and attached by its startup.
 """
 
 import functools
@@ -34,7 +36,9 @@ from datetime import timedelta
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models.query import EmptyQuerySet
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from django.utils.crypto import get_random_string
@@ -48,6 +52,9 @@ from experts.models import Expert, TagChange
 from experts.services import expert_refresh_rank_base
 from kaigan.api.converters import MAX_OBJECT_ID
 from kaigan.api.views import ApiNotFound
+from kaigan.files.models import FileAttachment, FileEvent, StoredFile
+from kaigan.files.services import file_upload, files_attach
+from kaigan.files.storage import file_storage
 from kaigan.notifications.models import Notification
 from marketplace.matching import propose_matches
 from marketplace.models import Brief, BriefEvent, Campaign, Match, Quote, Startup
@@ -87,6 +94,8 @@ POST   quotes/{quote}/agree/           quote     | 401   403   404   200   404  
 POST   quotes/{quote}/reject/          quote     | 401   403   404   200   404   404   404   404
 GET    notifications/                  open      | 401   200/1 200/1 200/1 200/1 200/1 200/1 200/1
 POST   notifications/read/             open      | 401   200   200   200   200   200   200   200
+POST   files/                          open      | 401   201   201   201   201   201   201   201
+GET    files/{file}/download/          invited   | 401   200   404   200   404   200   404   200
 """
 
 #: The body each write sends, the same for every role.
@@ -114,6 +123,9 @@ BODIES = {
     "POST briefs/{brief}/dissatisfaction/": {"reason": "quality", "comment": "和调性不符。"},
     "POST briefs/{brief}/quote/change/": {"fixed_price": 6000},
     "POST notifications/read/": {},
+    "POST files/": lambda world: {
+        "file": SimpleUploadedFile("参考.txt", "品牌调性：简洁。".encode())
+    },
 }
 
 
@@ -138,6 +150,7 @@ def _parse(table: str) -> list:
 class World:
     users: dict
     brief: Brief
+    file: StoredFile
     match: Match | None = None
     quote: Quote | None = None
 
@@ -159,6 +172,10 @@ def build_world(state: str) -> World:
     for profile in (expert, second, other_expert):
         expert_refresh_rank_base(expert_id=profile.pk)
     brief = factories.BriefFactory(startup=startup, pm=pm)
+    reference = file_upload(
+        user=startup.owner, uploaded=SimpleUploadedFile("参考.txt", "品牌调性：简洁。".encode())
+    )
+    files_attach(user=startup.owner, target=brief, file_ids=[reference.pk])
     world = World(
         users={
             "anon": None,
@@ -171,6 +188,7 @@ def build_world(state: str) -> World:
             "super": superuser,
         },
         brief=brief,
+        file=reference,
     )
     if state != "open":
         propose_matches(brief)
@@ -205,6 +223,9 @@ TABLES = (
     TagChange,
     Notification,
     Token,
+    StoredFile,
+    FileAttachment,
+    FileEvent,
 )
 
 
@@ -217,6 +238,7 @@ def _url(path: str, world: World) -> str:
         "brief": world.brief.pk,
         "match": world.match.pk if world.match else -1,
         "quote": world.quote.pk if world.quote else -1,
+        "file": world.file.pk,
     }
     return "/api/v1/" + path.format(**ids)
 
@@ -238,6 +260,10 @@ def test_api_permission_matrix(method, path, state, role, expected):
     response = client.generic(method, _url(path, world), **_payload(body))
 
     status, count = expected
+    if response.streaming:  # a file's bytes (a download)
+        assert response.status_code == status
+        assert b"".join(response.streaming_content) == _read(world.file)
+        return
     assert response.status_code == status, response.content.decode()[:300]
     data = response.json() if response.content else None
     if count is not None:
@@ -248,9 +274,19 @@ def test_api_permission_matrix(method, path, state, role, expected):
             assert snapshot() == before
 
 
+def _read(stored: StoredFile) -> bytes:
+    with file_storage().open(stored.key, "rb") as handle:
+        return handle.read()
+
+
 def _payload(body) -> dict:
     if body is None:
         return {}
+    if any(hasattr(value, "seek") for value in body.values()):  # a file: multipart
+        for value in body.values():
+            if hasattr(value, "seek"):
+                value.seek(0)  # the same body may be sent twice
+        return {"data": encode_multipart(BOUNDARY, body), "content_type": MULTIPART_CONTENT}
     return {"data": json.dumps(body), "content_type": "application/json"}
 
 
@@ -411,7 +447,12 @@ def _takes_a_body(method: str, route: str) -> bool:
 
 def _object_id(world: World, path: str) -> int:
     kind = re.search(r"\{(\w+)\}", path)[1]
-    return {"brief": world.brief, "match": world.match, "quote": world.quote}[kind].pk
+    return {
+        "brief": world.brief,
+        "match": world.match,
+        "quote": world.quote,
+        "file": world.file,
+    }[kind].pk
 
 
 @pytest.mark.django_db

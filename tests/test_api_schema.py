@@ -17,6 +17,7 @@ from openapi_schema_validator import (
 )
 from openapi_spec_validator import validate as validate_spec
 
+from kaigan.files.validation import TYPES
 from tests.conftest import client_for
 
 #: The contract (ARCHITECTURE.md), plus token revocation and one's notifications (issue 8).
@@ -43,6 +44,9 @@ CONTRACT = [
     ("post", "/api/v1/briefs/{id}/dissatisfaction/"),
     ("get", "/api/v1/notifications/"),
     ("post", "/api/v1/notifications/read/"),
+    # Working on Kaigan (issue 20): files.
+    ("post", "/api/v1/files/"),
+    ("get", "/api/v1/files/{id}/download/"),
 ]
 METHODS = {"get", "post", "put", "patch", "delete"}
 ERROR_REF = "#/components/schemas/Error"
@@ -250,7 +254,9 @@ def _chinese(spec) -> list[str]:
 
 #: Operations whose view reads another media type by its own `parser_classes` (a file upload):
 #: (method, path) → their media types. Every other one reads JSON only.
-OWN_MEDIA_TYPES: dict[tuple[str, str], list[str]] = {}
+OWN_MEDIA_TYPES: dict[tuple[str, str], list[str]] = {
+    ("post", "/api/v1/files/"): ["multipart/form-data"],
+}
 
 
 def test_request_bodies_are_json_only(schema):
@@ -387,10 +393,11 @@ def test_error_examples_belong_to_their_operation(schema):
     for method, path, operation in _operations(schema):
         label = f"{method.upper()} {path}"
         fields = {p["name"] for p in operation.get("parameters", [])} | {"non_field_errors"}
-        body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        content = operation.get("requestBody", {}).get("content", {})
+        body = content.get("application/json") or content.get("multipart/form-data")
         if body:
             fields |= set(components[_component(body)]["properties"])
-        for status in ("400", "403", "409"):
+        for status in ("400", "403", "409", "413"):
             if status not in operation["responses"]:
                 continue
             examples = _examples(operation["responses"][status]["content"]["application/json"])
@@ -412,3 +419,33 @@ def test_error_examples_belong_to_their_operation(schema):
         if "cannot be cancelled" in json.dumps(value, ensure_ascii=False)
     ]
     assert cancelled == ["post /api/v1/briefs/{id}/cancel/"]
+
+
+def test_the_upload_is_multipart_with_a_binary_file_and_the_download_is_bytes(schema):
+    upload = schema["paths"]["/api/v1/files/"]["post"]
+    body = upload["requestBody"]["content"]["multipart/form-data"]["schema"]
+    form = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    assert form["properties"]["file"] == {
+        "type": "string",
+        "format": "binary",
+        "description": form["properties"]["file"]["description"],
+    }
+    assert form["required"] == ["file"]
+    assert set(upload["responses"]) == {"201", "400", "401", "413", "415", "429"}
+    created = upload["responses"]["201"]["content"]["application/json"]["schema"]["$ref"]
+    assert schema["components"]["schemas"][created.rsplit("/", 1)[1]]["required"] == [
+        "content_type",
+        "id",
+        "name",
+        "size",
+    ]
+    download = schema["paths"]["/api/v1/files/{id}/download/"]["get"]
+    # The bytes, documented with each type a stored file may have.
+    assert download["responses"]["200"]["content"] == {
+        content_type: {"schema": {"type": "string", "format": "binary"}} for content_type in TYPES
+    }
+    assert "302" in download["responses"]
+    detail = schema["paths"]["/api/v1/briefs/{id}/"]["get"]["responses"]["200"]
+    brief = detail["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    files = schema["components"]["schemas"][brief]["properties"]["files"]
+    assert files["type"] == "array"

@@ -568,7 +568,12 @@ def test_a_page_answers_an_id_one_may_not_see_as_one_that_does_not_exist_whateve
     from tests.test_api_matrix import build_world, snapshot
 
     mine, theirs = build_world("quote"), build_world("quote")
-    ids = {"briefs": theirs.brief.pk, "invitations": theirs.match.pk, "quotes": theirs.quote.pk}
+    ids = {
+        "briefs": theirs.brief.pk,
+        "invitations": theirs.match.pk,
+        "quotes": theirs.quote.pk,
+        "files": theirs.file.pk,
+    }
     bad_form = dict.fromkeys(
         ["title", "reason", "note", "comment", "review", "scope_days", "fixed_price", "rating"],
         "x" * 6000,
@@ -584,7 +589,7 @@ def test_a_page_answers_an_id_one_may_not_see_as_one_that_does_not_exist_whateve
     before = snapshot()
     checked = 0
     for route in routes:
-        kind = next((k for k in ("invitations", "quotes") if k in route), "briefs")
+        kind = next((k for k in ("invitations", "quotes", "files") if k in route), "briefs")
         for role, browser in browsers.items():
             for method in ("get", "post"):
                 seen, unknown = (

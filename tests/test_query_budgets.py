@@ -63,6 +63,44 @@ def grow_invitations(ctx, n):
         ctx["expert"].save(update_fields=["capacity"])
 
 
+def _attach_files(user, brief, n):
+    from kaigan.files.services import file_upload, files_attach
+    from tests.files_helpers import PDF, uploaded
+
+    ids = [file_upload(user=user, uploaded=uploaded(f"参考{i}.pdf", PDF)).pk for i in range(n)]
+    files_attach(user=user, target=brief, file_ids=ids)
+
+
+def grow_files(ctx, n):
+    """More reference files on the brief; the newest of them hidden."""
+    from kaigan.files.selectors import files_of
+    from kaigan.files.services import file_hide
+
+    _attach_files(ctx["startup"].owner, ctx["brief"], n)
+    file_hide(file_id=files_of(ctx["brief"])[-1].pk, actor=ctx["startup"].owner)
+
+
+def _open_brief(ctx):
+    """A brief its startup may still edit."""
+    if "open_brief" not in ctx:
+        ctx["open_brief"] = factories.BriefFactory(startup=ctx["startup"], pm=ctx["pm"])
+    return ctx["open_brief"]
+
+
+def grow_open_brief_files(ctx, n):
+    _attach_files(ctx["startup"].owner, _open_brief(ctx), n)
+
+
+def grow_invitations_with_files(ctx, n):
+    """Invitations to briefs that carry reference files."""
+    from tests.files_helpers import invite
+
+    for _ in range(n):
+        brief = factories.BriefFactory(pm=ctx["pm"], status=Brief.Status.AWAITING_EXPERT)
+        _attach_files(brief.startup.owner, brief, 2)
+        invite(brief, ctx["expert"])
+
+
 def grow_notifications(ctx, n):
     factories.NotificationFactory.create_batch(n, recipient=ctx["viewer"])
 
@@ -77,9 +115,37 @@ CASES = [
         "startup",
         lambda c: reverse("marketplace:brief_detail", args=[c["brief"].pk]),
         grow_events,
+        8,  # + its reference files
+    ),
+    (
+        "brief detail page with files",
+        "startup",
+        lambda c: reverse("marketplace:brief_detail", args=[c["brief"].pk]),
+        grow_files,
+        8,
+    ),
+    (
+        "brief detail API with files",
+        "startup",
+        lambda c: f"/api/v1/briefs/{c['brief'].pk}/",
+        grow_files,
         7,
     ),
-    ("brief detail API", "startup", lambda c: f"/api/v1/briefs/{c['brief'].pk}/", grow_events, 6),
+    (
+        "brief edit form with files",
+        "startup",
+        lambda c: reverse("marketplace:brief_edit", args=[_open_brief(c).pk]),
+        grow_open_brief_files,
+        7,
+    ),
+    (
+        "expert dashboard with files",
+        "expert",
+        lambda c: reverse("experts:dashboard"),
+        grow_invitations_with_files,
+        7,
+    ),
+    ("brief detail API", "startup", lambda c: f"/api/v1/briefs/{c['brief'].pk}/", grow_events, 7),
     (
         "PM matches API",
         "pm",
@@ -87,8 +153,15 @@ CASES = [
         grow_proposals,
         3,
     ),
-    ("expert dashboard", "expert", lambda c: reverse("experts:dashboard"), grow_invitations, 6),
-    ("invitations API", "expert", lambda c: "/api/v1/invitations/", grow_invitations, 4),
+    ("expert dashboard", "expert", lambda c: reverse("experts:dashboard"), grow_invitations, 7),
+    ("invitations API", "expert", lambda c: "/api/v1/invitations/", grow_invitations, 5),
+    (
+        "invitations API with files",
+        "expert",
+        lambda c: "/api/v1/invitations/",
+        grow_invitations_with_files,
+        5,
+    ),
     ("expert me API", "expert", lambda c: "/api/v1/experts/me/", grow_invitations, 3),
     (
         "notifications page",
@@ -111,7 +184,14 @@ CASES = [
         "pm",
         lambda c: reverse("admin:marketplace_brief_change", args=[c["brief"].pk]),
         grow_proposals,
-        12,
+        13,  # + the reference files
+    ),
+    (
+        "admin brief page with files",
+        "pm",
+        lambda c: reverse("admin:marketplace_brief_change", args=[c["brief"].pk]),
+        grow_files,
+        13,
     ),
     (
         "admin PM dashboard",

@@ -21,11 +21,11 @@ pytestmark = pytest.mark.django_db
 # (method, path, state, who, expected status, query budget)
 WRITES = [
     ("POST", "briefs/", "open", "owner", 201, 9),
-    ("PATCH", "briefs/{brief}/", "open", "owner", 200, 10),
+    ("PATCH", "briefs/{brief}/", "open", "owner", 200, 11),  # + the answer's reference files
     ("POST", "briefs/{brief}/cancel/", "open", "owner", 200, 13),
     ("POST", "matches/{match}/approve/", "proposed", "pm", 200, 25),  # + the pool's hard filters
     ("POST", "matches/{match}/reject/", "proposed", "pm", 200, 10),
-    ("POST", "invitations/{match}/accept/", "invited", "exp", 200, 19),
+    ("POST", "invitations/{match}/accept/", "invited", "exp", 200, 20),  # + the reference files
     ("POST", "invitations/{match}/decline/", "invited", "exp", 200, 22),  # access, then input
     ("POST", "briefs/{brief}/deliver/", "working", "exp", 200, 15),
     ("POST", "briefs/{brief}/accept/", "delivered", "owner", 200, 21),

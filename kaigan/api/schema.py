@@ -20,7 +20,8 @@ class ErrorSerializer(serializers.Serializer):
         help_text=(
             "A stable code for programs: `invalid`, `parse_error`, `not_authenticated`, "
             "`authentication_failed`, `permission_denied`, `not_found`, `method_not_allowed`, "
-            "`unsupported_media_type`, `invalid_state`, `conflict`, `busy`, `throttled`."
+            "`unsupported_media_type`, `invalid_state`, `conflict`, `busy`, `throttled`, "
+            "`too_large`, `quota_exceeded`."
         )
     )
     errors = serializers.DictField(
@@ -33,8 +34,9 @@ class ErrorSerializer(serializers.Serializer):
 
 
 #: What an error answer means, and for some statuses the one example that holds for every
-#: operation. A 400, 403 or 409 says something about the operation itself: each operation gives
-#: its own examples (`invalid`, `refused`, `invalid_state`), never one copied from another.
+#: operation. A 400, 403, 409 or 413 says something about the operation itself: each one gives
+#: its own examples (`invalid`, `refused`, `invalid_state`, `too_large`), never one copied from
+#: another.
 _ERRORS: dict[int, tuple[str, OpenApiExample | None]] = {
     400: ("The input is not valid: `errors` maps each field to its messages.", None),
     401: (
@@ -63,6 +65,11 @@ _ERRORS: dict[int, tuple[str, OpenApiExample | None]] = {
     409: (
         "The object's status does not allow this now (`invalid_state`), or a change made at "
         "the same time won (`conflict`): reload and decide again.",
+        None,
+    ),
+    413: (
+        "Too large: the file is over the size limit, or would take the account over its "
+        "storage quota (`too_large`, `quota_exceeded`).",
         None,
     ),
     429: (
@@ -107,13 +114,18 @@ def invalid_state(
     return _error_example(409, name, detail, code, errors or {})
 
 
+def too_large(detail: str, name: str = "Too large", *, code: str = "too_large", errors=None):
+    """A 413 example of this operation (an upload over a limit)."""
+    return _error_example(413, name, detail, code, errors or {})
+
+
 def error_responses(
     *codes: int, examples: Iterable[OpenApiExample] = ()
 ) -> dict[int, OpenApiResponse]:
     """The documented error answers of an operation; 429 is always among them.
 
-    `examples` are the operation's own (`invalid`, `refused`, `invalid_state`); each of 400,
-    403 and 409 among `codes` needs at least one.
+    `examples` are the operation's own (`invalid`, `refused`, `invalid_state`, `too_large`);
+    each of 400, 403, 409 and 413 among `codes` needs at least one.
     """
     wanted = sorted({*codes, 429})
     own: dict[int, list[OpenApiExample]] = {}

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "kaigan.accounts",
     "kaigan.notifications",
+    "kaigan.files",
     "experts",
     "marketplace",
     "projects",
@@ -126,10 +127,56 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+
+
+def files_storage_from_env() -> dict:
+    """Where uploaded files go (kaigan/files, docs/FILES.md): S3-compatible object storage when
+    FILES_S3_BUCKET is set (private objects, short-lived signed URLs), else a local folder
+    outside the static files that no URL serves (every download goes through an access check).
+    """
+    bucket = env.str("FILES_S3_BUCKET", default="")
+    if not bucket:
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {
+                "location": env.path("KAIGAN_FILES_ROOT", default=BASE_DIR / "media"),
+                "file_permissions_mode": 0o640,  # nothing stored is executable
+                "directory_permissions_mode": 0o750,
+            },
+        }
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": env.str("FILES_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("FILES_S3_REGION", default="") or None,
+            "access_key": env.str("FILES_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("FILES_S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("FILES_S3_PREFIX", default=""),
+            "addressing_style": env.str("FILES_S3_ADDRESSING_STYLE", default="") or None,
+            "signature_version": "s3v4",
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": env.int("FILES_S3_URL_EXPIRE_SECONDS", default=60),
+            # Keys are random: no existence check (a HEAD request) before each upload.
+            "file_overwrite": True,
+            "object_parameters": {"ContentDisposition": "attachment"},
+        },
+    }
+
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "kaigan_files": files_storage_from_env(),
 }
+# Every upload is counted as it arrives: a file over KAIGAN_FILE_MAX_BYTES stops the upload
+# there (kaigan/files/uploads.py), before Django's handlers keep it in memory or on disk.
+FILE_UPLOAD_HANDLERS = [
+    "kaigan.files.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 
 def redis_cache_url(redis_url: str) -> str:
@@ -311,6 +358,8 @@ REST_FRAMEWORK = {
         "token": env.str("THROTTLE_TOKEN", default="10/min"),
         "brief_post": env.str("THROTTLE_BRIEF_POST", default="30/hour"),
         "dissatisfaction": env.str("THROTTLE_DISSATISFACTION", default="20/hour"),
+        # Uploads, counted per file (the brief form's files too): kaigan/files.
+        "file_upload": env.str("THROTTLE_FILE_UPLOAD", default="20/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -362,6 +411,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "matches", "description": "The PM's decisions on ranked proposals."},
         {"name": "invitations", "description": "An expert's invitations and answers."},
         {"name": "notifications", "description": "One's own notifications."},
+        {"name": "files", "description": "Upload files, then attach them by id; download."},
     ],
 }
 
@@ -402,6 +452,15 @@ KAIGAN_REMATCH_LEASE_SECONDS = env.int("KAIGAN_REMATCH_LEASE_SECONDS", default=1
 KAIGAN_REMATCH_PENDING_GRACE_SECONDS = env.float(
     "KAIGAN_REMATCH_PENDING_GRACE_SECONDS", default=10.0
 )
+# Uploaded files (kaigan/files, docs/FILES.md): the largest file, the bytes an account may
+# store in all (a startup uploads through its one account; hidden files still count: they are
+# kept), the most files one request may carry (the brief form), the most files attached to one
+# object, and the largest image (pixels) that is accepted and thumbnailed.
+KAIGAN_FILE_MAX_BYTES = env.int("KAIGAN_FILE_MAX_BYTES", default=25 * 1024 * 1024)
+KAIGAN_FILE_QUOTA_BYTES = env.int("KAIGAN_FILE_QUOTA_BYTES", default=2 * 1024 * 1024 * 1024)
+KAIGAN_FILE_MAX_PER_REQUEST = env.int("KAIGAN_FILE_MAX_PER_REQUEST", default=10)
+KAIGAN_FILE_MAX_PER_OBJECT = env.int("KAIGAN_FILE_MAX_PER_OBJECT", default=20)
+KAIGAN_FILE_MAX_PIXELS = env.int("KAIGAN_FILE_MAX_PIXELS", default=50_000_000)
 KAIGAN_SITE_NAME = _("Kaigan")
 # Where users reach the site: e-mails link to pages under it (a mail has no request to take the
 # host from).

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import REDIS_CACHE_URL, REDIS_URL, env, mailers_from_env
+from .base import REDIS_CACHE_URL, REDIS_URL, env, files_storage_from_env, mailers_from_env
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
@@ -49,6 +49,8 @@ LANGUAGE_COOKIE_HTTPONLY = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # S3-compatible object storage with FILES_S3_BUCKET, else KAIGAN_FILES_ROOT (docs/FILES.md).
+    "kaigan_files": files_storage_from_env(),
 }
 
 PASSWORD_HASHERS = [

@@ -2,6 +2,7 @@
 unless a test starts a real worker and turns eager mode off."""
 
 import os
+import tempfile
 
 from .base import *  # noqa: F403
 from .base import env
@@ -20,8 +21,22 @@ REST_FRAMEWORK = {**REST_FRAMEWORK}  # noqa: F405
 _rates = REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = dict.fromkeys(_rates, "100000/min")
 ACCOUNT_RATE_LIMITS = False
+# Uploaded files of this test run in a folder of its own (tests/conftest.py removes it), never in
+# the project's media folder; a test that looks at the files gives itself a fresh one.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "kaigan_files": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            # A worker started by a test is told the same folder (tests/conftest.py).
+            "location": env.str(
+                "KAIGAN_TEST_FILES_ROOT",
+                default=os.path.join(tempfile.gettempdir(), f"kaigan-test-files-{os.getpid()}"),
+            ),
+            "file_permissions_mode": 0o640,
+            "directory_permissions_mode": 0o750,
+        },
+    },
 }
 LANGUAGE_CODE = "zh-hans"

@@ -3,7 +3,10 @@ from functools import cached_property
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from kaigan.api.converters import MAX_OBJECT_ID
 from kaigan.api.serializers import FastOutputMixin
+from kaigan.files.api import AttachedFileSerializer
+from kaigan.files.selectors import files_of
 from marketplace.models import BUDGET_MAX, BUDGET_MIN, Brief, Match, Quote
 
 
@@ -124,6 +127,24 @@ class BriefOutputSerializer(FastOutputMixin, serializers.ModelSerializer):
         return QuoteSerializer()
 
 
+class BriefDetailOutputSerializer(BriefOutputSerializer):
+    """One brief with its reference files (the lists leave them out)."""
+
+    files = serializers.SerializerMethodField()
+
+    class Meta(BriefOutputSerializer.Meta):
+        fields = [*BriefOutputSerializer.Meta.fields, "files"]
+        read_only_fields = fields
+
+    @extend_schema_field(AttachedFileSerializer(many=True))
+    def get_files(self, brief):
+        """The startup's reference files, in the order attached."""
+        files = getattr(brief, "reference_files", None)
+        if files is None:
+            files = files_of(brief)
+        return AttachedFileSerializer(files, many=True).data
+
+
 class BriefInputSerializer(serializers.Serializer):
     """What a startup writes; status, owner, PM and counters are never writable."""
 
@@ -145,6 +166,15 @@ class BriefInputSerializer(serializers.Serializer):
         )
     )
     campaign = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    files = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_OBJECT_ID),
+        required=False,
+        max_length=100,
+        help_text=(
+            "Reference material: the ids of files you uploaded (`POST /api/v1/files/`). On an "
+            "edit, the brief's whole list: files left out are removed from the brief."
+        ),
+    )
 
 
 class BriefUpdateSerializer(BriefInputSerializer):

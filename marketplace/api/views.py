@@ -27,6 +27,7 @@ from marketplace.access import access_brief
 from marketplace.api.filters import BriefFilter, MatchFilter
 from marketplace.api.json_rows import brief_rows, match_rows
 from marketplace.api.serializers import (
+    BriefDetailOutputSerializer,
     BriefInputSerializer,
     BriefOutputSerializer,
     BriefUpdateSerializer,
@@ -76,6 +77,22 @@ BRIEF_EXAMPLE = {
     "status_changed_at": example_moment(-1, "14:00:00"),
 }
 BRIEF_RESPONSE_EXAMPLE = OpenApiExample("A brief", value=BRIEF_EXAMPLE, response_only=True)
+BRIEF_DETAIL_EXAMPLE = OpenApiExample(
+    "A brief",
+    value={
+        **BRIEF_EXAMPLE,
+        "files": [
+            {
+                "id": 81,
+                "name": "品牌手册.pdf",
+                "size": 482113,
+                "content_type": "application/pdf",
+                "download_url": "/api/v1/files/81/download/",
+            }
+        ],
+    },
+    response_only=True,
+)
 
 
 def _with_current_match(qs):
@@ -130,6 +147,12 @@ def _brief_out(request, brief_id) -> dict:
     return BriefOutputSerializer(brief).data
 
 
+def _brief_detail_out(request, brief_id) -> dict:
+    """One brief as its detail shows it: with its reference files."""
+    brief = _with_current_match(selectors.brief_list_for(user=request.user)).get(pk=brief_id)
+    return BriefDetailOutputSerializer(brief).data
+
+
 def _posted_brief_out(request, brief) -> dict:
     """The answer to a post: the brief as the service stored it, with no read back.
 
@@ -139,20 +162,21 @@ def _posted_brief_out(request, brief) -> dict:
     endpoint reads it, so the answer is the same as a read after commit would give.
     """
     if not Brief.objects.filter(pk=brief.pk, updated_at=brief.updated_at).exists():
-        return _brief_out(request, brief.pk)
+        return _brief_detail_out(request, brief.pk)
     if brief.startup.owner_id == request.user.pk:
         brief.startup.owner = request.user  # str(startup) falls back to the owner's email
     brief.current_matches = []
     brief.current_quotes = []
+    brief.reference_files = []
     return _brief_output_serializer().to_representation(brief)
 
 
 @functools.cache
-def _brief_output_serializer() -> BriefOutputSerializer:
+def _brief_output_serializer() -> BriefDetailOutputSerializer:
     """One serializer for every post's answer: a ModelSerializer builds its fields from the
     model each time it is made, which costs more than the representation of one brief. Its
     fields keep no state between calls and need no request in their context."""
-    return BriefOutputSerializer()
+    return BriefDetailOutputSerializer()
 
 
 def _my_startup(request):
@@ -235,7 +259,7 @@ class BriefListApi(ListAPIView):
     @extend_schema(
         request=BriefInputSerializer,
         responses={
-            201: BriefOutputSerializer,
+            201: BriefDetailOutputSerializer,
             **error_responses(
                 400,
                 401,
@@ -247,6 +271,7 @@ class BriefListApi(ListAPIView):
                             "deadline": ["The deadline must be within two years."],
                         }
                     ),
+                    invalid({"files": ["File 95 is not one of your uploads."]}, "Not your file"),
                     refused("Only startups post briefs.", "Not a startup"),
                 ],
             ),
@@ -257,7 +282,9 @@ class BriefListApi(ListAPIView):
             "brief moves to `awaiting_approval` when proposals are ready. Budgets are whole CNY "
             "and `budget_max` is not below `budget_min`; the deadline is after today and at "
             "most two years ahead (dates in China Standard Time); the tag is the `slug` of an "
-            "active tag (`GET /api/v1/tags/`). Other roles get 403. Throttled per startup."
+            "active tag (`GET /api/v1/tags/`). `files` attaches reference material: ids of "
+            "your own uploads (`POST /api/v1/files/`). Other roles get 403. Throttled per "
+            "startup."
         ),
         examples=[
             OpenApiExample(
@@ -273,7 +300,20 @@ class BriefListApi(ListAPIView):
                 },
                 request_only=True,
             ),
-            BRIEF_RESPONSE_EXAMPLE,
+            OpenApiExample(
+                "With reference files",
+                value={
+                    "title": "品牌视觉升级",
+                    "description": "参考附件里的品牌手册，重做主视觉。",
+                    "tag": "visual-identity",
+                    "budget_min": 8000,
+                    "budget_max": 15000,
+                    "deadline": example_date(45),
+                    "files": [81],
+                },
+                request_only=True,
+            ),
+            BRIEF_DETAIL_EXAMPLE,
         ],
     )
     def post(self, request):
@@ -281,30 +321,36 @@ class BriefListApi(ListAPIView):
         serializer = BriefInputSerializer(data=request.data)
         _valid_or_all_errors(serializer)
         brief = brief_submit(startup=startup, actor=request.user, **serializer.validated_data)
-        return Response(_posted_brief_out(request, brief), status=status.HTTP_201_CREATED)
+        if serializer.validated_data.get("files"):
+            answer = _brief_detail_out(request, brief.pk)
+        else:
+            answer = _posted_brief_out(request, brief)
+        return Response(answer, status=status.HTTP_201_CREATED)
 
 
 class BriefDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        responses={200: BriefOutputSerializer, **error_responses(401, 404)},
+        responses={200: BriefDetailOutputSerializer, **error_responses(401, 404)},
         summary="A brief",
         description=(
             "Its owner, its PM and superusers see it; for anyone else it does not exist (404). "
             "`current_expert` is the invited or working expert, or the one who completed the "
-            "brief; `quote` is their quote in force (offered, or agreed)."
+            "brief; `quote` is their quote in force (offered, or agreed). `files` are the "
+            "startup's reference files, each downloaded at its `download_url` (by the startup, "
+            "the PM, and the expert invited to or working on the brief)."
         ),
-        examples=[BRIEF_RESPONSE_EXAMPLE],
+        examples=[BRIEF_DETAIL_EXAMPLE],
     )
     def get(self, request, pk):
         access_brief(request.user, pk)
-        return Response(_brief_out(request, pk))
+        return Response(_brief_detail_out(request, pk))
 
     @extend_schema(
         request=BriefUpdateSerializer,
         responses={
-            200: BriefOutputSerializer,
+            200: BriefDetailOutputSerializer,
             **error_responses(
                 400,
                 401,
@@ -313,6 +359,7 @@ class BriefDetailApi(APIView):
                 409,
                 examples=[
                     invalid({"deadline": ["The deadline must be a future date."]}),
+                    invalid({"files": ["File 95 is not one of your uploads."]}, "Not your file"),
                     NOT_THE_OWNER,
                     invalid_state(
                         "This brief was changed meanwhile. Reload it to see the latest version.",
@@ -329,14 +376,21 @@ class BriefDetailApi(APIView):
             "Change any of the fields of a brief that is `open`, `awaiting_approval` or "
             "`needs_attention`, by the rules of a new brief; a deadline left as it was is not "
             "checked again. Send the `version` you read: if someone changed the brief "
-            "meanwhile the answer is 409 `conflict` instead of an overwrite."
+            "meanwhile the answer is 409 `conflict` instead of an overwrite. `files` is the "
+            "brief's whole list of reference files: new ids (your own uploads) are attached, "
+            "files left out are removed from the brief (kept, and recorded)."
         ),
         examples=[
             OpenApiExample(
                 "Raise the budget",
                 value={"budget_max": 12000, "version": 2},
                 request_only=True,
-            )
+            ),
+            OpenApiExample(
+                "Change the reference files",
+                value={"files": [81, 95], "version": 3},
+                request_only=True,
+            ),
         ],
     )
     def patch(self, request, pk):
@@ -347,7 +401,7 @@ class BriefDetailApi(APIView):
         data = dict(serializer.validated_data)
         version = data.pop("version", None)
         services.brief_update(brief_id=brief.pk, actor=request.user, data=data, version=version)
-        return Response(_brief_out(request, pk))
+        return Response(_brief_detail_out(request, pk))
 
 
 class BriefCancelApi(APIView):

@@ -16,6 +16,8 @@ from kaigan.api.permissions import NOT_AN_EXPERT, IsExpert
 from kaigan.api.schema import error_responses, invalid, invalid_state, refused
 from kaigan.api.serializers import FastOutputMixin
 from kaigan.api.throttling import ScopedRateThrottle
+from kaigan.files.api import AttachedFileSerializer
+from kaigan.files.selectors import files_of, files_of_many
 from marketplace import services as marketplace_services
 from marketplace.access import (
     access_brief,
@@ -168,6 +170,7 @@ class InvitationSerializer(FastOutputMixin, serializers.ModelSerializer):
     brief = BriefSummarySerializer(read_only=True)
     breakdown = BreakdownField(read_only=True)
     quote = serializers.SerializerMethodField()
+    files = serializers.SerializerMethodField()
 
     class Meta:
         model = Match
@@ -182,8 +185,18 @@ class InvitationSerializer(FastOutputMixin, serializers.ModelSerializer):
             "responded_at",
             "brief",
             "quote",
+            "files",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(AttachedFileSerializer(many=True))
+    def get_files(self, match):
+        """The brief's reference files, while the invitation is open or the engagement lasts
+        (empty once it ended)."""
+        files = getattr(match, "reference_files", None)
+        if files is None:
+            files = files_of(match.brief) if match.status in Match.LIVE_STATUSES else []
+        return AttachedFileSerializer(files, many=True).data
 
     @extend_schema_field(QuoteSerializer(allow_null=True))
     def get_quote(self, match):
@@ -259,6 +272,16 @@ class InvitationListApi(ListAPIView):
             )
             .order_by("-invited_at", "-id")
         )
+
+    def paginate_queryset(self, queryset):
+        # The page's reference files in one query, for the live invitations and engagements.
+        page = super().paginate_queryset(queryset)
+        live = [m.brief_id for m in page if m.status in Match.LIVE_STATUSES]
+        files = files_of_many(Brief, live) if live else {}
+        for match in page:
+            live_match = match.status in Match.LIVE_STATUSES
+            match.reference_files = files.get(match.brief_id, []) if live_match else []
+        return page
 
 
 def _invitation_out(request, pk) -> dict:
