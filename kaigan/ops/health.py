@@ -18,14 +18,15 @@ down.
 import dataclasses
 import datetime
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
 from django.utils import timezone
+from health_check import checks
 from health_check.base import HealthCheck
-from health_check.checks import Cache, Database
 from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
 
@@ -36,16 +37,41 @@ def liveness(request):
     return JsonResponse({"status": "ok"})
 
 
+class InRequestThread:
+    """A check that uses the database runs in the request's own thread (Django's way for a
+    synchronous step of an async view), on the request's connection, and first drops that
+    connection if an earlier error broke it (as Django does when a request starts): the next
+    probe after an outage connects again, and readiness recovers. (In the async view's thread
+    pool a broken connection would stay broken in its thread.)"""
+
+    async def run(self):
+        await sync_to_async(self._run_fresh, thread_sensitive=True)()
+
+    def _run_fresh(self):
+        connection = connections[self.alias]
+        if not connection.in_atomic_block:  # (a test's transaction is left alone)
+            connection.close_if_unusable_or_obsolete()
+        self.run_sync()
+
+
 @dataclasses.dataclass
-class Migrations(HealthCheck):
+class Database(InRequestThread, checks.Database):
+    def run_sync(self):
+        checks.Database.run(self)
+
+
+@dataclasses.dataclass
+class Migrations(InRequestThread, HealthCheck):
     """Every migration on disk is applied: a web process of a new release waits for `migrate`."""
 
     alias: str = DEFAULT_DB_ALIAS
 
-    def run(self):
-        connection = connections[self.alias]
-        executor = MigrationExecutor(connection)
-        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    def run_sync(self):
+        try:
+            executor = MigrationExecutor(connections[self.alias])
+            plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        except DatabaseError as exc:
+            raise ServiceUnavailable("The database does not answer") from exc
         if plan:
             raise ServiceUnavailable(f"{len(plan)} migrations not applied")
 
@@ -97,10 +123,10 @@ def heartbeat_seen() -> datetime.datetime | None:
 
 
 def readiness_checks() -> list:
-    checks = [Database, Migrations, Cache]
+    ready = [Database, Migrations, checks.Cache]
     if not settings.CELERY_TASK_ALWAYS_EAGER:  # a broker and workers are part of the system
-        checks += [Broker, WorkerHeartbeat]
-    return checks
+        ready += [Broker, WorkerHeartbeat]
+    return ready
 
 
 class ReadinessView(HealthCheckView):

@@ -58,6 +58,9 @@ def logging_config(*, level: str = "INFO", fmt: str = "console") -> dict:
         "loggers": {
             # django-structlog's request lines carry the same as Django's own request log.
             "django.server": {"level": "WARNING"},
+            # Celery's own line for each task repeats its arguments (a mail's text, a message);
+            # django-structlog's task lines say what ran, with the request id, without them.
+            "celery.app.trace": {"level": "WARNING"},
         },
     }
 
