@@ -2,8 +2,10 @@
 carry the request id into tasks and never an email or a token, Sentry's scrubbing."""
 
 import contextlib
+import io
 import json
 import logging
+import os
 import re
 import shutil
 import socket
@@ -492,3 +494,56 @@ def test_a_requests_id_is_in_the_log_lines_of_the_task_it_caused(worker_factory,
     print(f"{len(task_lines)} worker log lines carry the request id {request_id}")
     assert any(line.get("event") == "task_succeeded" for line in task_lines)
     assert not EMAIL.findall(worker.log.read_text(errors="replace"))
+
+
+# --- the restore drill --------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_restore_drill_restores_a_seeded_database_and_finds_it_equal():
+    from django.core.management import call_command
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    briefs = factories.BriefFactory.create_batch(3)
+    factories.MatchFactory(brief=briefs[0])
+    out = io.StringIO()
+    call_command("restore_drill", stdout=out)
+    print(out.getvalue())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM marketplace_brief")
+        assert cursor.fetchone()[0] == 3
+    assert "Restore drill passed" in out.getvalue()
+    assert ": 0 tables differ" in out.getvalue()
+    with connection.cursor() as cursor:  # the scratch copy is gone
+        cursor.execute(
+            "SELECT count(*) FROM pg_database WHERE datname = %s",
+            [f"{connection.settings_dict['NAME']}_restore_drill"],
+        )
+        assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_restore_drill_fails_when_the_copy_differs(tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    factories.BriefFactory.create_batch(2)
+    db = connection.settings_dict
+    dump = tmp_path / "earlier.dump"
+    subprocess.run(
+        ["pg_dump", "-h", db["HOST"] or "127.0.0.1", "-p", str(db["PORT"] or 5432)]
+        + ["-U", db["USER"], "-Fc", "--no-owner", "-f", str(dump), db["NAME"]],
+        env={**os.environ, "PGPASSWORD": db["PASSWORD"] or ""},
+        check=True,
+    )
+    factories.BriefFactory()  # written after the backup: the copy lacks it
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="Restore drill FAILED"):
+        call_command("restore_drill", dump=str(dump), stderr=err)
+    assert "marketplace_brief: original (3," in err.getvalue()
+    assert "copy (2," in err.getvalue()
