@@ -12,6 +12,7 @@ import socket
 import subprocess
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -547,3 +548,67 @@ def test_the_restore_drill_fails_when_the_copy_differs(tmp_path):
         call_command("restore_drill", dump=str(dump), stderr=err)
     assert "marketplace_brief: original (3," in err.getvalue()
     assert "copy (2," in err.getvalue()
+
+
+# --- metrics of several gunicorn workers --------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_metrics_add_up_every_gunicorn_worker(tmp_path):
+    """gunicorn with two workers and PROMETHEUS_MULTIPROC_DIR, as docker-compose runs it: a
+    scrape through any worker counts the requests every worker answered."""
+    import sys
+    import urllib.request
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    from tests.conftest import ROOT, _database_url
+
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "kaigan.settings.test",
+        "DATABASE_URL": _database_url(),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
+        "WEB_CONCURRENCY": "2",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "kaigan.wsgi:application", "--bind", f"127.0.0.1:{port}"]
+        + ["--config", str(ROOT / "gunicorn.conf.py")],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/healthz/", timeout=2)  # noqa: S310
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+        # 30 in all, six at a time, so that both workers take some.
+        with ThreadPoolExecutor(6) as pool:
+            list(
+                pool.map(
+                    lambda _: urllib.request.urlopen(f"{base}/healthz/", timeout=5).read(),
+                    range(29),
+                )
+            )  # noqa: S310
+        text = urllib.request.urlopen(f"{base}/metrics", timeout=5).read().decode()  # noqa: S310
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=20)
+    counted = _metric(text, "kaigan_http_requests_total")
+    assert counted['{method="GET",status="200",view="healthz"}'] == 30
+    pids = {
+        path.name.split("_")[-1].split(".")[0]
+        for path in (tmp_path / "prometheus").glob("counter_*.db")
+    }
+    assert len(pids) == 2  # both workers answered some
+    assert "kaigan_briefs" in text
