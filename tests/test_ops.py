@@ -596,7 +596,7 @@ def test_metrics_add_up_every_gunicorn_worker(tmp_path):
         with ThreadPoolExecutor(6) as pool:
             list(
                 pool.map(
-                    lambda _: urllib.request.urlopen(f"{base}/healthz/", timeout=5).read(),
+                    lambda _: urllib.request.urlopen(f"{base}/healthz/", timeout=5).read(),  # noqa: S310
                     range(29),
                 )
             )  # noqa: S310
