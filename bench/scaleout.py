@@ -11,7 +11,8 @@ at once; experts accept their invitations and deliver; startups complain about w
 progress, also to both instances at once, or accept delivered work. Afterwards, once every
 re-match job is finished: at most one holding match and one open re-match job per brief,
 no expert twice on a brief, no racing pair answered twice (one 2xx and a 409, or two 409s
-when the state had moved on), every complaint with its re-match job ended, the PMs' open-brief counters equal to a recount, and
+when the state had moved on), every complaint with its re-match job ended, the PMs'
+open-brief counters equal to a recount, and
 no 5xx anywhere. Prints a table and one JSON line; raw figures go to bench/results/.
 """
 
