@@ -612,3 +612,66 @@ def test_metrics_add_up_every_gunicorn_worker(tmp_path):
     }
     assert len(pids) == 2  # both workers answered some
     assert "kaigan_briefs" in text
+
+
+@pytest.mark.django_db
+def test_the_grafana_dashboard_reads_only_metrics_that_exist(client):
+    from tests.conftest import ROOT
+
+    dashboard = json.loads((ROOT / "docs" / "grafana-dashboard.json").read_text())
+    exprs = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    used = {
+        re.sub(r"_(bucket|sum|count)$", "", name)
+        for expr in exprs
+        for name in re.findall(r"kaigan_[a-z0-9_]+", expr)
+    }
+    client.get("/healthz/")
+    exposed = set(re.findall(r"^# TYPE (\S+)", client.get("/metrics").content.decode(), re.M))
+    exposed |= {f"{name}_total" for name in exposed}
+    # The queue length is exposed only with a Redis broker (it reads the queue's list).
+    assert used - exposed == {"kaigan_celery_queue_length"}
+    assert len(used) >= 15
+
+
+@pytest.mark.worker
+def test_flower_asks_for_its_login(tmp_path):
+    """Flower as docker-compose starts it: every page behind basic auth."""
+    import sys
+    import urllib.error
+    import urllib.request
+    from base64 import b64encode
+
+    from tests.conftest import REDIS_URL, ROOT
+
+    if not REDIS_URL:
+        pytest.skip("REDIS_URL is not set")
+    port = _free_port()
+    flower = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "kaigan", "flower", f"--port={port}"]
+        + ["--address=127.0.0.1", "--basic-auth=ops:flower-pass-2026", f"--db={tmp_path}/f"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "kaigan.settings.test", "CELERY_EAGER": "0"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                status = urllib.request.urlopen(url, timeout=2).status  # noqa: S310
+                break
+            except urllib.error.HTTPError as refused:
+                status = refused.code
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "Flower did not start"
+                time.sleep(0.3)
+        assert status == 401
+        login = b64encode(b"ops:flower-pass-2026").decode()
+        request = urllib.request.Request(url, headers={"Authorization": f"Basic {login}"})
+        assert urllib.request.urlopen(request, timeout=5).status == 200  # noqa: S310
+    finally:
+        os.killpg(flower.pid, 15)
+        flower.wait(timeout=20)

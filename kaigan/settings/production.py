@@ -14,6 +14,8 @@ from .base import (
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
+# Rotation (docs/OPERATIONS.md): the previous keys still verify what they signed, for a while.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 # Links in e-mails: SITE_URL, or https on the first allowed host.
 KAIGAN_SITE_URL = env.str(
