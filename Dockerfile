@@ -5,7 +5,8 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN DJANGO_SETTINGS_MODULE=kaigan.settings.production SECRET_KEY=collectstatic-only \
-    ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput
+    ALLOWED_HOSTS=localhost EMAIL_BACKEND=django.core.mail.backends.dummy.EmailBackend \
+    python manage.py collectstatic --noinput
 RUN useradd --create-home kaigan \
     && mkdir -p /app/media && chown kaigan:kaigan /app/media && chmod 750 /app/media
 USER kaigan

@@ -40,3 +40,24 @@ def usable_cpus(cgroup: Path = Path("/sys/fs/cgroup")) -> int:
 
 
 workers = int(os.environ.get("WEB_CONCURRENCY", min(usable_cpus() + 1, MAX_WORKERS)))
+
+
+# Metrics of every worker at /metrics (kaigan/ops/metrics.py): with PROMETHEUS_MULTIPROC_DIR
+# set, prometheus_client keeps each worker's counters in files there; the folder starts empty
+# and a dead worker's live gauges are dropped.
+_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+
+
+def on_starting(server):
+    if _MULTIPROC_DIR:
+        folder = Path(_MULTIPROC_DIR)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.db"):
+            stale.unlink()
+
+
+def child_exit(server, worker):
+    if _MULTIPROC_DIR:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from kaigan import views
 from kaigan.accounts.views import SignupView
+from kaigan.ops import health, metrics
 
 # The admin signs in through allauth: one login page, with its rate limits.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -15,7 +16,9 @@ admin.site.index_title = _("Workplace")
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz/", views.healthz, name="healthz"),
+    path("healthz/", health.liveness, name="healthz"),
+    path("readyz/", health.ReadinessView.as_view(), name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("favicon.ico", views.favicon, name="favicon"),
     # Before allauth's own: the same page, safe against two signups with one email at once.
     path("accounts/signup/", SignupView.as_view(), name="account_signup"),

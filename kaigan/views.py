@@ -12,16 +12,6 @@ def home(request):
     return render(request, "home.html")
 
 
-def healthz(request):
-    """Liveness for the container health check: the database answers."""
-    from django.db import connection
-    from django.http import JsonResponse
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
-
-
 def favicon(request):
     """Browsers ask for /favicon.ico on pages without a link to one (the admin's)."""
     from django.http import HttpResponsePermanentRedirect

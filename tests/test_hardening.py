@@ -195,6 +195,8 @@ def test_weak_passwords_are_refused(client):
 ANONYMOUS_ALLOWED = {
     "/",
     "/healthz/",
+    "/readyz/",  # probes: which checks pass, nothing else
+    "/metrics",  # from this host only (the test client's address) or with the token
     "/favicon.ico",
     "/accounts/login/",
     "/accounts/signup/",

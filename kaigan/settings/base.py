@@ -11,6 +11,8 @@ from celery.schedules import crontab
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from kaigan.ops.logs import configure_structlog, logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -36,8 +38,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
+    "health_check",
+    "django_structlog",
     "kaigan.accounts",
     "kaigan.notifications",
+    "kaigan.ops",
     "kaigan.files",
     "experts",
     "marketplace",
@@ -45,6 +50,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Counts and times every request, and its database queries, around everything else.
+    "kaigan.ops.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -59,6 +66,10 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     # Inside the security headers' middleware, so its 400 carries them too.
     "kaigan.middleware.RefuseNulCharactersMiddleware",
+    # Binds a request id (and the user's id) to every log line of the request and to the
+    # Celery tasks it causes (kaigan.ops.logs); after the NUL check, which keeps an unreadable
+    # session from being read.
+    "django_structlog.middlewares.RequestMiddleware",
     "kaigan.middleware.MethodNotAllowedPageMiddleware",
 ]
 
@@ -466,11 +477,38 @@ KAIGAN_SITE_NAME = _("Kaigan")
 # host from).
 KAIGAN_SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+# Logs: one line per event through structlog, scrubbed of emails, tokens, keys and bodies
+# (kaigan/ops/logs.py); JSON in production (LOG_FORMAT=json), readable lines elsewhere.
+LOGGING = logging_config(
+    level=env.str("LOG_LEVEL", default="INFO"), fmt=env.str("LOG_FORMAT", default="console")
+)
+configure_structlog()
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# No client addresses in the logs (personal data); the request id ties a request's lines.
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+
+# Errors to Sentry when SENTRY_DSN is set, with the logs' scrubbing (kaigan/ops/sentry.py).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from kaigan.ops import sentry
+
+    sentry.init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default=""),
+        release=env.str("SENTRY_RELEASE", default=""),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
+
+# Metrics (/metrics, kaigan/ops/metrics.py): the scraper sends `Authorization: Bearer
+# <METRICS_TOKEN>`; without a token, only these networks may read them.
+KAIGAN_METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+KAIGAN_METRICS_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+# Readiness wants a worker heartbeat younger than this (beat sends one every ..._SECONDS).
+KAIGAN_WORKER_HEARTBEAT_SECONDS = env.float("KAIGAN_WORKER_HEARTBEAT_SECONDS", default=30.0)
+KAIGAN_WORKER_HEARTBEAT_MAX_AGE = env.float("KAIGAN_WORKER_HEARTBEAT_MAX_AGE", default=120.0)
+CELERY_BEAT_SCHEDULE["worker-heartbeat"] = {
+    "task": "kaigan.ops.tasks.worker_heartbeat_task",
+    "schedule": KAIGAN_WORKER_HEARTBEAT_SECONDS,
 }
 
 # Bench-only reference views (kaigan/bench_views.py): on only in kaigan.settings.bench.

@@ -3,10 +3,19 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import REDIS_CACHE_URL, REDIS_URL, env, files_storage_from_env, mailers_from_env
+from .base import (
+    REDIS_CACHE_URL,
+    REDIS_URL,
+    env,
+    files_storage_from_env,
+    logging_config,
+    mailers_from_env,
+)
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
+# Rotation (docs/OPERATIONS.md): the previous keys still verify what they signed, for a while.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 # Links in e-mails: SITE_URL, or https on the first allowed host.
 KAIGAN_SITE_URL = env.str(
@@ -31,7 +40,8 @@ if REDIS_URL and REDIS_CACHE_URL.rstrip("/") == REDIS_URL.rstrip("/"):
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 # The container's health check speaks plain HTTP to the web process: it is not redirected.
-SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+# Probes and the scraper speak plain HTTP inside the network: liveness, readiness, metrics.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^readyz/$", r"^metrics$"]
 # X-Forwarded-Proto says "https" only when a proxy we trust set it: behind one (the count of
 # trusted proxies in front of the web process, shared with the client address), the proxy must
 # overwrite the header; with none, any client could send it and pass for a secure request.
@@ -60,3 +70,8 @@ PASSWORD_HASHERS = [
 
 # The load benchmark's reference views never exist in production.
 KAIGAN_BENCH_VIEWS = False
+
+# One JSON object per log line, for the log collector (kaigan/ops/logs.py).
+LOGGING = logging_config(
+    level=env.str("LOG_LEVEL", default="INFO"), fmt=env.str("LOG_FORMAT", default="json")
+)
