@@ -41,9 +41,9 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
 
 from kaigan.accounts.models import User  # noqa: E402
+from kaigan.accounts.tokens import api_token_issue  # noqa: E402
 from marketplace.models import Brief, Match  # noqa: E402
 
 settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1"]
@@ -85,8 +85,8 @@ def main() -> None:
     )
 
     def token_client(user):
-        token, _ = Token.objects.get_or_create(user=user)
-        return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _token, key = api_token_issue(user=user)
+        return Client(HTTP_AUTHORIZATION=f"Token {key}")
 
     startup_api = token_client(startup_user)
     pm_api = token_client(pm_user)

@@ -84,7 +84,7 @@ def psql_admin(sql: str) -> None:
 SEED = """
 import json
 from django.db import transaction
-from rest_framework.authtoken.models import Token
+from kaigan.accounts.tokens import api_token_issue
 from experts.models import Expert, Tag
 from experts.services import expert_claim_tag, expert_update
 from kaigan.accounts.models import User
@@ -96,13 +96,13 @@ tags = list(Tag.objects.filter(is_active=True).order_by("id")[:2])
 with transaction.atomic():
     for n in range(2):
         pm = pm_create(email=f"pm{n}@scaleout.example.com", password="%(pw)s", capacity=200)
-        out["pms"].append(Token.objects.get_or_create(user=pm)[0].key)
+        out["pms"].append(api_token_issue(user=pm)[1])
     for n in range(%(startups)d):
         user = User.objects.create_user(
             email=f"s{n}@scaleout.example.com", password="%(pw)s", role="startup"
         )
         user_profile_create(user=user)
-        out["startups"].append(Token.objects.create(user=user).key)
+        out["startups"].append(api_token_issue(user=user)[1])
     for tag in tags:
         for n in range(%(experts)d):
             user = User.objects.create_user(
@@ -113,7 +113,7 @@ with transaction.atomic():
                 expert_id=user.expert.pk, data={"day_rate": 800 + 10 * n, "capacity": 3}
             )
             expert_claim_tag(expert_id=user.expert.pk, tag_slug=tag.slug)
-            out["experts"][Token.objects.create(user=user).key] = tag.slug
+            out["experts"][api_token_issue(user=user)[1]] = tag.slug
 out["tags"] = [t.slug for t in tags]
 print(json.dumps(out))
 """

@@ -4,11 +4,14 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 
 from kaigan.celery import app as celery_app
 from tests import factories
@@ -238,3 +241,38 @@ def _purge(queue: str) -> None:
 @pytest.fixture
 def live_settings():
     return settings
+
+
+# --- throttle rates for one test (the test settings lift them all) ----------------------------
+
+CACHES = [
+    "locmem",
+    pytest.param("redis", marks=pytest.mark.skipif(not REDIS_URL, reason="no Redis")),
+]
+
+
+@pytest.fixture(params=CACHES)
+def rates(request, settings, monkeypatch):
+    """Set throttle rates for one test, on a fresh cache; returns a setter."""
+    if request.param == "redis":
+        # A key prefix of its own instead of a clear(): the Redis database is shared (Celery).
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "kaigan.cache.RedisCache",
+                "LOCATION": REDIS_URL,
+                "KEY_PREFIX": f"kaigan-throttle-test-{uuid.uuid4().hex}",
+            }
+        }
+    else:
+        cache.clear()
+
+    def set_rates(**overrides):
+        current = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+        new = {**current, **overrides}
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": new}
+        # SimpleRateThrottle reads the rates once, when DRF is imported.
+        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", new)
+
+    yield set_rates
+    if request.param == "locmem":
+        cache.clear()

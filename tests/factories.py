@@ -153,3 +153,23 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     recipient = factory.SubFactory(UserFactory)
     kind = "brief_assigned"
     params = factory.LazyFunction(lambda: {"brief": "需求"})
+
+
+def api_token(user, name: str = ""):
+    """A new API token of `user` (an ApiToken whose `key` is set, as it was issued)."""
+    from kaigan.accounts.tokens import api_token_issue
+
+    token, key = api_token_issue(user=user, name=name)
+    token.key = key
+    return token
+
+
+def api_token_restore(token) -> None:
+    """Put back a token that a request under test revoked (same key, same owner)."""
+    from kaigan.accounts.models import ApiToken
+    from kaigan.accounts.tokens import api_token_hash
+
+    ApiToken.objects.get_or_create(
+        key_hash=api_token_hash(token.key),
+        defaults={"user": token.user, "prefix": token.prefix, "expires_at": token.expires_at},
+    )

@@ -33,7 +33,6 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -195,7 +194,7 @@ def _run(strategy, headers, token, statuses: Counter):
     @given(case=strategy)
     def check(case):
         if token is not None:
-            Token.objects.get_or_create(user=token.user, defaults={"key": token.key})
+            factories.api_token_restore(token)
         response = case.call_and_validate(headers=headers, checks=CHECKS)
         statuses[f"{response.status_code // 100}xx"] += 1
 
@@ -207,7 +206,7 @@ def test_api_answers_within_its_schema_for_every_role(role, db, pm, superuser, w
     caplog.set_level(logging.ERROR, logger="django.request")  # 4xx are expected here
     world = _world(pm, superuser)
     user = world.users[role]
-    token = Token.objects.create(user=user) if user is not None else None
+    token = factories.api_token(user) if user is not None else None
     headers = {"Authorization": f"Token {token.key}"} if token else {}
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app)
 
@@ -301,7 +300,7 @@ def test_every_operation_answers_a_bad_body_with_a_4xx_in_the_error_shape(
     user = world.users[role]
     client = APIClient(raise_request_exception=False)  # a 500 is a finding among the others
     if user is not None:
-        token = Token.objects.create(user=user)
+        token = factories.api_token(user)
         client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     _SCHEMA.update(client.get("/api/schema/?format=json").json())
     fixed = _bad_bodies()
@@ -314,7 +313,7 @@ def test_every_operation_answers_a_bad_body_with_a_4xx_in_the_error_shape(
             takes_body = "requestBody" in operation
             for name, body in {**fixed, **_nul_bodies(operation)}.items():
                 if user is not None:
-                    Token.objects.get_or_create(user=user, defaults={"key": token.key})
+                    factories.api_token_restore(token)
                 response = client.generic(method, url, body, content_type="application/json")
                 sent += 1
                 status = response.status_code

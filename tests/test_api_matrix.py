@@ -43,13 +43,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from drf_spectacular.generators import SchemaGenerator
-from rest_framework.authtoken.models import Token
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
 from experts.models import Expert, TagChange
 from experts.services import expert_refresh_rank_base
+from kaigan.accounts.models import ApiToken
 from kaigan.api.converters import MAX_OBJECT_ID
 from kaigan.api.views import ApiNotFound
 from kaigan.files.models import FileAttachment, FileEvent, StoredFile
@@ -70,6 +70,8 @@ MATRIX = """
 method path                            state     | anon  owner st2   exp   exp2  pm    pm2   super
 POST   auth/token/                     open      | 200   200   200   200   200   200   200   200
 DELETE auth/token/                     open      | 401   204   204   204   204   204   204   204
+GET    auth/tokens/                    open      | 401   200/2 200/1 200/1 200/1 200/1 200/1 200/1
+DELETE auth/tokens/{token}/            open      | 401   204   404   404   404   404   404   404
 GET    tags/                           open      | 200   200   200   200   200   200   200   200
 GET    experts/me/                     open      | 401   403   403   200   200   403   403   403
 PATCH  experts/me/                     open      | 401   403   403   200   200   403   403   403
@@ -151,6 +153,7 @@ class World:
     users: dict
     brief: Brief
     file: StoredFile
+    token: ApiToken | None = None
     match: Match | None = None
     quote: Quote | None = None
 
@@ -189,6 +192,7 @@ def build_world(state: str) -> World:
         },
         brief=brief,
         file=reference,
+        token=factories.api_token(startup.owner, name="the owner's laptop"),
     )
     if state != "open":
         propose_matches(brief)
@@ -222,7 +226,7 @@ TABLES = (
     Expert,
     TagChange,
     Notification,
-    Token,
+    ApiToken,
     StoredFile,
     FileAttachment,
     FileEvent,
@@ -230,7 +234,15 @@ TABLES = (
 
 
 def snapshot() -> dict:
-    return {model.__name__: list(model.objects.order_by("pk").values()) for model in TABLES}
+    """Every row of every table a request could change; a token's `last_used_at` moves on any
+    use of it, allowed or denied, and is left out."""
+    return {
+        model.__name__: [
+            {k: v for k, v in row.items() if k != "last_used_at"}
+            for row in model.objects.order_by("pk").values()
+        ]
+        for model in TABLES
+    }
 
 
 def _url(path: str, world: World) -> str:
@@ -239,6 +251,7 @@ def _url(path: str, world: World) -> str:
         "match": world.match.pk if world.match else -1,
         "quote": world.quote.pk if world.quote else -1,
         "file": world.file.pk,
+        "token": world.token.pk,
     }
     return "/api/v1/" + path.format(**ids)
 
@@ -250,7 +263,7 @@ def test_api_permission_matrix(method, path, state, role, expected):
     client = APIClient()
     user = world.users[role]
     if user is not None:
-        token = Token.objects.create(user=user)
+        token = factories.api_token(user)
         client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     body = BODIES.get(f"{method} {path}")
     if callable(body):
@@ -452,6 +465,7 @@ def _object_id(world: World, path: str) -> int:
         "match": world.match,
         "quote": world.quote,
         "file": world.file,
+        "token": world.token,
     }[kind].pk
 
 

@@ -5,53 +5,18 @@ also run against the Redis cache that production uses, so the counts are shared 
 process.
 """
 
-import os
 import uuid
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.throttling import SimpleRateThrottle
 
 from kaigan.cache import RedisCache
 from projects.models import Feedback
 from tests import factories
-from tests.conftest import client_for
-
-REDIS_URL = os.environ.get("REDIS_URL", "")
-CACHES = [
-    "locmem",
-    pytest.param("redis", marks=pytest.mark.skipif(not REDIS_URL, reason="no Redis")),
-]
-
-
-@pytest.fixture(params=CACHES)
-def rates(request, settings, monkeypatch):
-    """Set throttle rates for one test, on a fresh cache; returns a setter."""
-    if request.param == "redis":
-        # A key prefix of its own instead of a clear(): the Redis database is shared (Celery).
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "kaigan.cache.RedisCache",
-                "LOCATION": REDIS_URL,
-                "KEY_PREFIX": f"kaigan-throttle-test-{uuid.uuid4().hex}",
-            }
-        }
-    else:
-        cache.clear()
-
-    def set_rates(**overrides):
-        current = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
-        new = {**current, **overrides}
-        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": new}
-        # SimpleRateThrottle reads the rates once, when DRF is imported.
-        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", new)
-
-    yield set_rates
-    if request.param == "locmem":
-        cache.clear()
+from tests.conftest import REDIS_URL, client_for
 
 
 def _assert_throttled(response):

@@ -230,8 +230,6 @@ def test_account_mail_waits_in_the_queue_for_a_worker_and_then_arrives(
 
 @pytest.mark.django_db
 def test_every_answer_to_a_signed_in_person_says_no_store(client, expert):
-    from rest_framework.authtoken.models import Token
-
     anonymous = client.get(reverse("home"))
     assert "no-store" not in anonymous.get("Cache-Control", "")
     assert "no-store" not in client.get("/api/v1/tags/").get("Cache-Control", "")
@@ -242,7 +240,7 @@ def test_every_answer_to_a_signed_in_person_says_no_store(client, expert):
         assert response.status_code == 200, url
         assert response["Cache-Control"] == "no-store, private", url
 
-    token = Token.objects.create(user=factories.StartupFactory().owner)
+    token = factories.api_token(factories.StartupFactory().owner)
     response = client.__class__().get(
         "/api/v1/briefs/", headers={"Authorization": f"Token {token.key}"}
     )

@@ -17,7 +17,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 from rest_framework import serializers
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from marketplace.api.serializers import (
@@ -108,7 +107,7 @@ def test_fields_built_once_per_class_equal_fields_built_by_drf(languages):
 
 def _token_client(user) -> APIClient:
     client = APIClient()
-    token, _created = Token.objects.get_or_create(user=user)
+    token = factories.api_token(user)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
 

@@ -5,10 +5,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils.translation import gettext
-from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.test import APIClient
 
+from kaigan.accounts.models import ApiToken
+from kaigan.accounts.tokens import api_token_hash
 from kaigan.api.authentication import TokenAuthentication
 from tests import factories
 
@@ -20,7 +21,7 @@ def _fields(instance) -> dict:
 
 
 def _orm(key):
-    return Token.objects.select_related("user__startup").get(key=key)
+    return ApiToken.objects.select_related("user__startup").get(key_hash=api_token_hash(key))
 
 
 @pytest.mark.parametrize("role", ["startup", "pm", "expert"])
@@ -31,17 +32,19 @@ def test_the_user_and_startup_are_the_ones_the_orm_reads(role):
         user = factories.ProjectManagerFactory().user
     else:
         user = factories.ExpertFactory().user
-    token = Token.objects.create(user=user)
+    token = factories.api_token(user)
 
     with CaptureQueriesContext(connection) as queries:
         found_user, found_token = TokenAuthentication().authenticate_credentials(token.key)
         startup = getattr(found_user, "startup", None)  # read with the user: no query
         assert found_token.user is found_user
-        assert found_user.auth_token is found_token
-    assert len(queries) == 1
+    assert len(queries) == 2  # the token with its user and startup; its first use noted
 
     expected = _orm(token.key)
-    assert _fields(found_token) == _fields(expected)
+    assert _fields(found_token) == _fields(expected)  # last_used_at as written
+    with CaptureQueriesContext(connection) as queries:
+        TokenAuthentication().authenticate_credentials(token.key)
+    assert len(queries) == 1  # used again within the hour: nothing written
     assert _fields(found_user) == _fields(expected.user)
     assert found_user._state.adding is False
     assert found_user._state.db == "default"
@@ -55,7 +58,7 @@ def test_the_user_and_startup_are_the_ones_the_orm_reads(role):
 
 def test_unknown_and_inactive_tokens_are_refused_with_drf_messages():
     user = factories.StartupFactory().owner
-    token = Token.objects.create(user=user)
+    token = factories.api_token(user)
     with pytest.raises(AuthenticationFailed) as refused:
         TokenAuthentication().authenticate_credentials("0" * 40)
     assert str(refused.value.detail) == gettext("Invalid token.")
@@ -63,7 +66,7 @@ def test_unknown_and_inactive_tokens_are_refused_with_drf_messages():
     user.save(update_fields=["is_active"])
     with pytest.raises(AuthenticationFailed) as refused:
         TokenAuthentication().authenticate_credentials(token.key)
-    assert str(refused.value.detail) == gettext("User inactive or deleted.")
+    assert str(refused.value.detail) == gettext("Invalid token.")
 
 
 def test_a_token_signs_in_over_http_and_a_revoked_one_no_longer_does():

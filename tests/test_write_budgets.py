@@ -9,7 +9,6 @@ scheduled after commit (ranking, e-mail) is not counted: it runs in the worker.
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests import factories
@@ -58,7 +57,7 @@ def test_write_query_count_is_pinned_and_flat(method, path, state, who, status, 
     world = build_world(state)
     _history(world, history)
     client = APIClient()
-    token = Token.objects.create(user=world.users[who])
+    token = factories.api_token(world.users[who])
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     body = BODIES.get(f"{method} {path}")
     if callable(body):

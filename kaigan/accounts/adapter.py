@@ -1,13 +1,29 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
+from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 from django.db import transaction
 
 from kaigan.accounts import services
+from kaigan.client_ip import client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_client_ip(self, request) -> str:
+        return client_ip(request)
+
+    # Failed logins, across the site: once LOGIN_FAILED_SITE were hashed in a minute, further
+    # attempts are refused before their password is hashed (allauth's own limits count per
+    # address and per account, which many addresses or many accounts would share out).
+    def pre_authenticate(self, request, **credentials) -> None:
+        if not ratelimit.consume(request, action="login_failed_site", key="site", dry_run=True):
+            raise self.validation_error("too_many_login_attempts")
+        super().pre_authenticate(request, **credentials)
+
+    def authentication_failed(self, request, **credentials) -> None:
+        ratelimit.consume(request, action="login_failed_site", key="site")
+
     # Account mails speak as Kaigan, as the platform's own mails do, not as the host name the
     # request came in on (templates/account/email/base_message.txt).
     def format_email_subject(self, subject: str) -> str:

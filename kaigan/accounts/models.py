@@ -65,6 +65,15 @@ class User(AbstractUser):
     def __str__(self):
         return self.email
 
+    def save(self, *args, **kwargs):
+        # A new password (a change, a reset, an admin setting it) ends every API token of the
+        # account: whoever held one with the old password must sign in again. Here, because
+        # every path that changes a password ends in set_password() and save().
+        password_changed = self._password is not None and not self._state.adding
+        super().save(*args, **kwargs)
+        if password_changed:
+            ApiToken.objects.filter(user=self).delete()
+
     def get_full_name(self):
         return self.name or self.email
 
@@ -82,3 +91,36 @@ class User(AbstractUser):
     @property
     def is_pm(self) -> bool:
         return self.role == self.Role.PM
+
+
+class ApiToken(models.Model):
+    """A credential for the API (`Authorization: Token <key>`): one per client a person signs in
+    with, each with a name, a lifetime, and the time it was last used.
+
+    Only the SHA-256 of the key is stored; the key itself is shown once, when it is issued
+    (`kaigan.accounts.services.api_token_issue`). A token ends when it expires, when its owner
+    revokes it (or signs out of the API with it), or when the owner's password changes.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+    )
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
+    # The first characters of the key, so a person can tell their tokens apart.
+    prefix = models.CharField(_("key prefix"), max_length=8, editable=False)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "created_at"], name="apitoken_user_idx")]
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.user})"

@@ -2,6 +2,7 @@
 
 import logging
 
+from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.urls import reverse
 
@@ -35,7 +36,6 @@ def user_home_url(*, user: User) -> str:
 
 def user_language_remember(*, user, language: str) -> None:
     """Keep the language a person uses the site in, for their e-mails (one write on a change)."""
-    from django.conf import settings
 
     if language in dict(settings.LANGUAGES) and user.language != language:
         user.language = language

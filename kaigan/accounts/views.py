@@ -1,6 +1,7 @@
 """allauth's signup page, with the one answer a race on the email needs."""
 
 from allauth.account.views import SignupView as AllauthSignupView
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
@@ -15,6 +16,11 @@ class SignupView(AllauthSignupView):
     never a 500."""
 
     def form_valid(self, form):
+        if getattr(form, "account_already_exists", False):
+            # A signup with a taken email creates nothing, so it answered ten times sooner than
+            # a new account (whose password is hashed): that told who has an account. Hash the
+            # password all the same; the answer then takes as long.
+            make_password(form.cleaned_data.get("password1") or "")
         try:
             return super().form_valid(form)
         except IntegrityError:

@@ -4,10 +4,13 @@ module loads, so they must not import views)."""
 import weakref
 
 from django.db import connections
-from rest_framework import authentication
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
 
+from kaigan.accounts.models import ApiToken as Token
 from kaigan.accounts.models import User
+from kaigan.accounts.tokens import api_token_hash, api_token_touch
 from kaigan.db import execute_prepared
 from marketplace.models import Startup
 
@@ -40,6 +43,7 @@ class _TokenQuery:
             self.parts.append((start, start + len(fields), names))
             start += len(fields)
         token_user = Token._meta.get_field("user").column
+        token_key = Token._meta.get_field("key_hash").column
         startup_owner = Startup._meta.get_field("owner").column
         self.sql = (
             # Names from the models only; the key is a parameter.
@@ -47,7 +51,7 @@ class _TokenQuery:
             f" INNER JOIN {quote(User._meta.db_table)} u ON u.{quote('id')} = t.{quote(token_user)}"
             f" LEFT OUTER JOIN {quote(Startup._meta.db_table)} s"
             f" ON s.{quote(startup_owner)} = u.{quote('id')}"
-            f" WHERE t.{quote(Token._meta.pk.column)} = %s"
+            f" WHERE t.{quote(token_key)} = %s"
         )
 
     _by_connection: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -64,9 +68,9 @@ class _TokenQuery:
             query = cls._by_connection[connection] = cls(connection) if plain else False
         return query or None
 
-    def token(self, connection, key: str) -> Token | None:
+    def token(self, connection, key_hash: str) -> Token | None:
         with connection.cursor() as cursor:
-            execute_prepared(cursor, self.sql, [key])
+            execute_prepared(cursor, self.sql, [key_hash])
             row = cursor.fetchone()
         if row is None:
             return None
@@ -80,28 +84,36 @@ class _TokenQuery:
         # As select_related("user__startup") leaves them: the user and the token on each other,
         # the startup (or its absence) on the user.
         Token.user.field.set_cached_value(token, user)
-        User.auth_token.related.set_cached_value(user, token)
         User.startup.related.set_cached_value(user, startup)
         return token
 
 
 def _token_with_user(key: str) -> Token | None:
+    key_hash = api_token_hash(key)
     connection = connections[Token.objects.db]
     query = _TokenQuery.for_connection(connection)
     if query is None:
         try:
-            return Token.objects.select_related("user__startup").get(key=key)
+            return Token.objects.select_related("user__startup").get(key_hash=key_hash)
         except Token.DoesNotExist:
             return None
-    return query.token(connection, key)
+    return query.token(connection, key_hash)
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
-    """DRF's token authentication, reading the user's startup (if any) in the same query: the
+    """DRF's token authentication over Kaigan's API tokens (`kaigan.accounts.models.ApiToken`:
+    hashed keys, a lifetime), reading the user's startup (if any) in the same query: the
     startup's briefs are then listed by its id (marketplace.selectors.brief_list_for)."""
+
+    model = Token
 
     def authenticate_credentials(self, key):
         token = _token_with_user(key)
         if token is None or not token.user.is_active:
-            return super().authenticate_credentials(key)  # DRF's own refusal and message
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        if token.expires_at <= timezone.now():
+            raise exceptions.AuthenticationFailed(
+                _("This token has expired. Sign in again for a new one.")
+            )
+        api_token_touch(token=token)
         return (token.user, token)

@@ -111,10 +111,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
-]
+# allauth's backend alone (it is Django's ModelBackend for permissions, and signs in by
+# email): with Django's beside it, each wrong password was hashed twice.
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -333,9 +332,19 @@ ACCOUNT_SIGNUP_FORM_CLASS = "kaigan.accounts.forms.RoleSignupForm"
 ACCOUNT_ADAPTER = "kaigan.accounts.adapter.AccountAdapter"
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 ACCOUNT_SESSION_REMEMBER = None
+# The client's address: REMOTE_ADDR, or, behind TRUSTED_PROXY_COUNT proxies that each append to
+# X-Forwarded-For, the address the outermost trusted one saw. One setting for allauth's limits,
+# the API's throttles (kaigan.api.throttling) and X-Forwarded-Proto (production).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# Failed logins (browser, admin and API token alike, one counter per email): 10 a minute per
+# address, 5 in 5 minutes per account; then the account is locked for the rest of the window
+# without its password being checked, so guessing cannot make the server hash without end.
+# Across the whole site, at most LOGIN_FAILED_SITE failed logins a minute are hashed.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
+    "login_failed_site": f"{env.int('LOGIN_FAILED_SITE', default=300)}/m/key",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
@@ -354,6 +363,7 @@ REST_FRAMEWORK = {
     # form value is no value, where JSON's "" is refused), and the schema then offers JSON
     # alone. A view that takes a file upload sets its own `parser_classes`.
     "DEFAULT_PARSER_CLASSES": ["kaigan.api.parsers.JSONParser"],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_PAGINATION_CLASS": "kaigan.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["kaigan.api.filters.FilterBackend"],
@@ -452,6 +462,9 @@ KAIGAN_MATCH_ROUND_SIZE = env.int("KAIGAN_MATCH_ROUND_SIZE", default=5)
 KAIGAN_INVITATION_WINDOW = timedelta(hours=env.int("KAIGAN_INVITATION_WINDOW_HOURS", default=48))
 KAIGAN_REMATCH_PROMISE = timedelta(hours=env.int("KAIGAN_REMATCH_PROMISE_HOURS", default=48))
 KAIGAN_PM_DEFAULT_CAPACITY = 20
+# API tokens (kaigan/accounts/tokens.py): how long one lasts, how many one person may hold.
+KAIGAN_API_TOKEN_LIFETIME = timedelta(days=env.int("KAIGAN_API_TOKEN_DAYS", default=30))
+KAIGAN_API_TOKENS_PER_USER = env.int("KAIGAN_API_TOKENS_PER_USER", default=10)
 # Open prices: the platform's fee on the expert's earnings, with a floor and a cap (whole CNY).
 KAIGAN_FEE_PERCENT = env.str("KAIGAN_FEE_PERCENT", default="10")
 KAIGAN_FEE_FLOOR = env.int("KAIGAN_FEE_FLOOR", default=200)

@@ -45,7 +45,7 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^readyz/$", r"^metrics$"]
 # X-Forwarded-Proto says "https" only when a proxy we trust set it: behind one (the count of
 # trusted proxies in front of the web process, shared with the client address), the proxy must
 # overwrite the header; with none, any client could send it and pass for a secure request.
-if env.int("TRUSTED_PROXY_COUNT", default=0) > 0:
+if TRUSTED_PROXY_COUNT > 0:  # noqa: F405
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
