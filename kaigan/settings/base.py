@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "experts",
     "marketplace",
     "projects",
+    "billing",
 ]
 
 MIDDLEWARE = [
