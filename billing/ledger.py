@@ -130,7 +130,6 @@ def _replay(key: str, cause: str, lines) -> Posted | None:
     return Posted(existing, created=False)
 
 
-@transaction.atomic
 def post(
     *,
     cause: str,
@@ -142,60 +141,64 @@ def post(
     memo: str = "",
     reverses: LedgerTransaction | None = None,
 ) -> Posted:
-    """Post `lines` [(account, fen)] once under `key`; see the module's docstring."""
+    """Post `lines` [(account, fen)] once under `key`; see the module's docstring.
+
+    One savepoint: a refused posting (not enough money, a key reused with other amounts) rolls
+    back to it and leaves the caller's transaction usable."""
     _check_balanced(lines)
-    replayed = _replay(key, cause, lines)
-    if replayed is not None:
-        return replayed
-    guarded = sorted(
-        {account.pk for account, _amount in lines if account.kind in Account.NEVER_NEGATIVE}
-    )
-    if guarded:
-        list(Account.objects.select_for_update().filter(pk__in=guarded).order_by("pk"))
-        replayed = _replay(key, cause, lines)  # posted while we waited for the lock
-        if replayed is not None:
-            return replayed
-    postgres = connection.vendor == "postgresql"
     try:
         with transaction.atomic():
-            if postgres:
-                with connection.cursor() as cursor:
-                    cursor.execute(f"SET CONSTRAINTS {CONSTRAINT_TRIGGERS} DEFERRED")
-            txn = LedgerTransaction.objects.create(
-                cause=cause,
-                kind=kind,
-                actor=actor if actor is not None and actor.is_authenticated else None,
-                idempotency_key=key,
-                brief_id=brief_id,
-                memo=memo[:500],
-                reverses=reverses,
-            )
-            LedgerEntry.objects.bulk_create(
-                LedgerEntry(transaction=txn, account=account, amount=amount)
-                for account, amount in lines
-            )
-            _check_not_negative(guarded)
-            if postgres:  # the database's own check, now rather than at commit; then back
-                with connection.cursor() as cursor:
-                    cursor.execute(f"SET CONSTRAINTS {CONSTRAINT_TRIGGERS} IMMEDIATE")
-                    cursor.execute(f"SET CONSTRAINTS {CONSTRAINT_TRIGGERS} DEFERRED")
+            return _post(cause, kind, key, lines, actor, brief_id, memo, reverses)
     except IntegrityError:
         replayed = _replay(key, cause, lines)  # the same key committed meanwhile
         if replayed is not None:
             return replayed
         raise
+
+
+def _post(cause, kind, key, lines, actor, brief_id, memo, reverses) -> Posted:
+    guarded = sorted(
+        {account.pk for account, _amount in lines if account.kind in Account.NEVER_NEGATIVE}
+    )
+    locked = []
+    if guarded:  # locked first, so that the replay check below sees a posting that won
+        locked = list(Account.objects.select_for_update().filter(pk__in=guarded).order_by("pk"))
+    replayed = _replay(key, cause, lines)
+    if replayed is not None:
+        return replayed
+    txn = LedgerTransaction.objects.create(
+        cause=cause,
+        kind=kind,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        idempotency_key=key,
+        brief_id=brief_id,
+        memo=memo[:500],
+        reverses=reverses,
+    )
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(transaction=txn, account=account, amount=amount) for account, amount in lines
+    )
+    _check_not_negative(locked)
+    if connection.vendor == "postgresql":
+        # The database's own check, now rather than at commit (the triggers are deferred: they
+        # fire when the mode turns immediate), then back to deferred.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SET CONSTRAINTS {CONSTRAINT_TRIGGERS} IMMEDIATE; "
+                f"SET CONSTRAINTS {CONSTRAINT_TRIGGERS} DEFERRED"
+            )
     return Posted(txn, created=True)
 
 
-def _check_not_negative(account_ids) -> None:
-    if not account_ids:
+def _check_not_negative(accounts) -> None:
+    """Each of these (locked) accounts holds at least nothing after the entries just made."""
+    if not accounts:
         return
-    accounts = Account.objects.filter(pk__in=account_ids)
-    for account_id, amount in balances(accounts).items():
-        if amount < 0:
+    amounts = balances(accounts)
+    for account in accounts:
+        if amounts[account.pk] < 0:
             raise InsufficientFunds(
-                _("Not enough money on the account for this (%(account)s).")
-                % {"account": Account.objects.get(pk=account_id)}
+                _("Not enough money on the account for this (%(account)s).") % {"account": account}
             )
 
 

@@ -43,6 +43,14 @@ CONTRACT = [
     ("post", "/api/v1/briefs/{id}/dissatisfaction/"),
     ("get", "/api/v1/notifications/"),
     ("post", "/api/v1/notifications/read/"),
+    # Money (issue 21).
+    ("get", "/api/v1/briefs/{id}/funding/"),
+    ("post", "/api/v1/briefs/{id}/funding/"),
+    ("get", "/api/v1/briefs/{id}/statement/"),
+    ("get", "/api/v1/experts/me/balance/"),
+    ("get", "/api/v1/experts/me/payouts/"),
+    ("get", "/api/v1/invoices/"),
+    ("post", "/api/v1/invoices/"),
 ]
 METHODS = {"get", "post", "put", "patch", "delete"}
 ERROR_REF = "#/components/schemas/Error"

@@ -25,10 +25,16 @@ PRODUCTION = {
     "DJANGO_SETTINGS_MODULE": "kaigan.settings.production",
     "SECRET_KEY": "x" * 30 + "a-production-secret-from-env-0123456789",
     "ALLOWED_HOSTS": "kaigan.example.com,testserver",
+    "KAIGAN_FIELD_ENCRYPTION_KEY": "cHJvZHVjdGlvbi1rZXktZm9yLXRoZS10ZXN0cy0zMiE=",
+    "KAIGAN_BANK_ACCOUNT_NAME": "开干科技有限公司",
+    "KAIGAN_BANK_NAME": "招商银行上海分行",
+    "KAIGAN_BANK_ACCOUNT_NUMBER": "1219 0000 0000 0000",
 }
 # What a deployment's environment may set, cleared so that only each test's values count.
 _DEPLOYMENT_VARS = {
     "SECRET_KEY",
+    "KAIGAN_FIELD_ENCRYPTION_KEY",
+    "KAIGAN_PAYMENT_METHODS",
     "ALLOWED_HOSTS",
     "EMAIL_BACKEND",
     "EMAIL_HOST",

@@ -77,7 +77,7 @@ CASES = [
         "startup",
         lambda c: reverse("marketplace:brief_detail", args=[c["brief"].pk]),
         grow_events,
-        7,
+        11,  # + the money box: the escrow by movement, quotes, decisions, replaced experts
     ),
     ("brief detail API", "startup", lambda c: f"/api/v1/briefs/{c['brief'].pk}/", grow_events, 6),
     (
@@ -87,7 +87,8 @@ CASES = [
         grow_proposals,
         3,
     ),
-    ("expert dashboard", "expert", lambda c: reverse("experts:dashboard"), grow_invitations, 6),
+    # + funding of the accepted engagements, read at once for all (billing's money tags)
+    ("expert dashboard", "expert", lambda c: reverse("experts:dashboard"), grow_invitations, 11),
     ("invitations API", "expert", lambda c: "/api/v1/invitations/", grow_invitations, 4),
     ("expert me API", "expert", lambda c: "/api/v1/experts/me/", grow_invitations, 3),
     (
@@ -111,7 +112,7 @@ CASES = [
         "pm",
         lambda c: reverse("admin:marketplace_brief_change", args=[c["brief"].pk]),
         grow_proposals,
-        12,
+        13,  # + the link to the brief's money
     ),
     (
         "admin PM dashboard",

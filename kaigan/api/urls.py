@@ -9,6 +9,7 @@ urlpatterns = [
     path("auth/token/", TokenApi.as_view(), name="api-token"),
     path("notifications/", NotificationListApi.as_view(), name="api-notifications"),
     path("notifications/read/", NotificationReadApi.as_view(), name="api-notifications-read"),
+    path("", include("billing.api.urls")),
     path("", include("experts.api.urls")),
     path("", include("marketplace.api.urls")),
     path("", include("projects.api.urls")),
