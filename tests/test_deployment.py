@@ -359,3 +359,28 @@ def test_compose_runs_redis_with_persistence_and_without_eviction():
     }
     assert compose["services"]["redis"]["volumes"] == ["redisdata:/data"]
     assert "REDIS_CACHE_URL" not in compose["x-app"]["environment"]  # the default: /1 next to /0
+
+
+# --- money: no development provider, no default key --------------------------------------------
+
+
+def test_production_refuses_the_development_payment_provider():
+    result = _production(
+        ["check"], EMAIL_HOST="smtp.example.com", KAIGAN_PAYMENT_METHODS="bank_transfer,dev"
+    )
+    assert result.returncode != 0
+    assert "development payment provider" in result.stderr
+
+
+def test_production_needs_its_own_key_for_bank_details():
+    result = _production(["check"], EMAIL_HOST="smtp.example.com", KAIGAN_FIELD_ENCRYPTION_KEY=None)
+    assert result.returncode != 0
+    assert "KAIGAN_FIELD_ENCRYPTION_KEY" in result.stderr
+
+
+def test_production_offers_bank_transfer_only():
+    printed = _production(
+        "from django.conf import settings; print(settings.KAIGAN_PAYMENT_METHODS)",
+        EMAIL_HOST="smtp.example.com",
+    )
+    assert printed.stdout.strip() == "['bank_transfer']", printed.stderr
