@@ -101,3 +101,15 @@ def idempotent(method):
         return response
 
     return wrapper
+
+
+def with_idempotency_key(view_class):
+    """A subclass of another app's APIView whose `post` takes the header too (documented), for
+    the lifecycle operations that move money (accepting the work, cancelling)."""
+    from drf_spectacular.utils import extend_schema
+
+    post = idempotent(view_class.post)
+    # Its own schema annotation: extend_schema writes into `kwargs`, which wraps() shared.
+    post.kwargs = dict(getattr(view_class.post, "kwargs", {}))
+    post = extend_schema(parameters=[PARAMETER])(post)
+    return type(view_class.__name__, (view_class,), {"post": post, "__module__": __name__})

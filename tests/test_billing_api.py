@@ -204,3 +204,34 @@ def test_finance_issues_the_fapiao_and_only_its_startup_downloads_it(
     assert response["Content-Disposition"].startswith("attachment")
     assert b"".join(response.streaming_content) == b"%PDF-1.4 test"
     assert stranger.get(url).status_code == 404
+
+
+def test_a_replayed_acceptance_answers_the_same_and_releases_once(pm):
+    brief, match = engage(pm)
+    billing.fund_with_dev_provider(brief_id=brief.pk, user=brief.startup.owner)
+    billing.work_deliver(brief_id=brief.pk, user=match.expert.user)
+    owner = client_for(brief.startup.owner)
+    url = f"/api/v1/briefs/{brief.pk}/accept/"
+
+    first = owner.post(url, {"rating": 5}, HTTP_IDEMPOTENCY_KEY="accept-1")
+    again = owner.post(url, {"rating": 5}, HTTP_IDEMPOTENCY_KEY="accept-1")
+    without = owner.post(url, {"rating": 5})
+
+    assert (first.status_code, again.status_code, without.status_code) == (200, 200, 409)
+    assert again.json() == first.json()
+    assert LedgerTransaction.objects.filter(kind="earnings").count() == 1
+
+
+def test_the_schema_documents_the_idempotency_key_on_money_posts(client):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    for path in (
+        "/api/v1/briefs/{id}/funding/",
+        "/api/v1/briefs/{id}/funding/approve/",
+        "/api/v1/invoices/",
+        "/api/v1/briefs/{id}/accept/",
+        "/api/v1/briefs/{id}/cancel/",
+    ):
+        names = [p["name"] for p in schema["paths"][path]["post"].get("parameters", [])]
+        assert "Idempotency-Key" in names, path
+    accept = schema["paths"]["/api/v1/briefs/{id}/accept/"]["post"]
+    assert accept["summary"] == "Accept the delivery and rate it 1–5 (the startup)"

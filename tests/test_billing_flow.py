@@ -16,7 +16,7 @@ from billing.models import (
 )
 from billing.selectors import FundingStatus as F
 from experts.services import expert_refresh_rank_base
-from kaigan.errors import InvalidTransition, NotAllowed
+from kaigan.errors import Conflict, InvalidTransition, NotAllowed
 from kaigan.notifications.models import Notification
 from marketplace import services as marketplace_services
 from marketplace.matching import propose_matches
@@ -202,7 +202,7 @@ def test_a_statement_import_matches_references_and_lists_what_it_could_not(pm, f
     assert ledger.balance(ledger.platform_account(K.UNMATCHED)) == 0
     recon = selectors.reconciliation()
     assert (recon.ledger_bank, recon.difference, recon.explained) == (890000, -5000, True)
-    with pytest.raises(Exception, match="already"):
+    with pytest.raises(Conflict, match="已经导入过"):
         billing.statement_import(data=csv_text.encode(), file_name="again.csv", actor=finance)
 
 
@@ -210,9 +210,9 @@ def test_a_statement_import_matches_references_and_lists_what_it_could_not(pm, f
     ("csv_text", "message"),
     [
         ("date,amount\n2026-01-01,5\n", "bank_id"),
-        ("date,bank_id,amount\nyesterday,T1,5\n", "Line 2"),
-        ("date,bank_id,amount\n2026-01-01,T1,5.001\n", "two decimals"),
-        ("date,bank_id,amount\n2026-01-01,T1,5\n2026-01-01,T1,6\n", "repeats"),
+        ("date,bank_id,amount\nyesterday,T1,5\n", "第 2 行"),
+        ("date,bank_id,amount\n2026-01-01,T1,5.001\n", "两位小数"),
+        ("date,bank_id,amount\n2026-01-01,T1,5\n2026-01-01,T1,6\n", "重复了银行流水号 T1"),
     ],
 )
 def test_a_bad_statement_is_refused_with_its_line_and_nothing_is_booked(finance, csv_text, message):
@@ -270,7 +270,7 @@ def test_a_replaced_expert_who_delivered_gets_the_share_the_pm_decides_within_bo
     assert (after.held, after.reserved) == (640000, 0)  # the rest stays for the next expert
     assert Refund.objects.count() == 0
     assert Notification.objects.filter(recipient=first.expert.user, kind="share_decided").exists()
-    with pytest.raises(Exception, match="already decided"):
+    with pytest.raises(Conflict, match="已经决定过"):
         billing.settlement_decide(match_id=first.pk, actor=pm, percent=10, reason="again")
 
 

@@ -2,7 +2,8 @@
 
 The four routes at the top are the lower apps' own views (their classes, their schema), wired
 here with billing's services: accepting an invitation settles the escrow, delivering waits for
-funding, accepting the work releases escrow, cancelling refunds it. They live here, not in
+funding, accepting the work releases escrow, cancelling refunds it (these two also take an
+`Idempotency-Key`). They live here, not in
 `marketplace.api.urls` / `projects.api.urls`, because lower apps never import billing.
 """
 
@@ -10,6 +11,7 @@ from django.urls import path
 
 from billing import services
 from billing.api import views
+from billing.idempotency import with_idempotency_key
 from marketplace.api.views import BriefCancelApi
 from projects.api.views import BriefAcceptApi, BriefDeliverApi, InvitationAcceptApi
 
@@ -26,12 +28,12 @@ urlpatterns = [
     ),
     path(
         "briefs/<id:pk>/accept/",
-        BriefAcceptApi.as_view(accept_work=services.work_accept),
+        with_idempotency_key(BriefAcceptApi).as_view(accept_work=services.work_accept),
         name="api-brief-accept",
     ),
     path(
         "briefs/<id:pk>/cancel/",
-        BriefCancelApi.as_view(cancel_brief=services.brief_cancel),
+        with_idempotency_key(BriefCancelApi).as_view(cancel_brief=services.brief_cancel),
         name="api-brief-cancel",
     ),
     path("briefs/<id:pk>/funding/", views.BriefFundingApi.as_view(), name="api-brief-funding"),
