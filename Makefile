@@ -40,6 +40,7 @@ migrate: venv
 
 demo: migrate
 	$(PY) manage.py load_demo
+	$(PY) manage.py createfinance --email finance@example.com --password kaigan-demo-2026 --name 财务
 
 run: demo
 	@if [ -n "$$REDIS_URL" ]; then \

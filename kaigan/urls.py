@@ -26,6 +26,9 @@ urlpatterns = [
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("notifications/", include("kaigan.notifications.urls")),
     path("files/", include("kaigan.files.urls")),
+    # Before projects and marketplace: billing wires their accept, deliver and cancel pages
+    # to its services (billing/urls.py).
+    path("", include("billing.urls")),
     path("", include("projects.urls")),
     path("expert/", include("experts.urls")),
     path("briefs/", include("marketplace.urls")),

@@ -71,12 +71,13 @@ def _brief_page_again(request, brief, **forms):
 
 @login_required
 @require_POST
-def brief_accept(request, pk):
+def brief_accept(request, pk, accept=services.work_accept):
+    """`accept`: the service; the project's URLconf wires billing's (it releases escrow)."""
     brief = access_brief(request.user, pk)
     form = AcceptForm(request.POST)
     if form.is_valid():
         try:
-            services.work_accept(brief_id=brief.pk, user=request.user, **form.cleaned_data)
+            accept(brief_id=brief.pk, user=request.user, **form.cleaned_data)
         except (ValidationError, ApplicationError) as exc:
             from kaigan.forms import add_service_errors
 
@@ -127,10 +128,11 @@ def _expert_action(request, action, success_message):
 
 @login_required
 @require_POST
-def invitation_accept(request, pk):
+def invitation_accept(request, pk, accept=services.invitation_accept):
+    """`accept`: the service; the project's URLconf wires billing's (it settles the escrow)."""
     return _expert_action(
         request,
-        lambda: services.invitation_accept(match_id=pk, user=request.user),
+        lambda: accept(match_id=pk, user=request.user),
         _("You accepted the invitation. The startup is told; good luck!"),
     )
 
@@ -153,7 +155,8 @@ def invitation_decline(request, pk):
 
 @login_required
 @require_POST
-def brief_deliver(request, pk):
+def brief_deliver(request, pk, deliver=services.work_deliver):
+    """`deliver`: the service; the project's URLconf wires billing's (not before funding)."""
     access_engaged_brief(request.user, pk)
     form = DeliverForm(request.POST)
     if not form.is_valid():  # refused as a whole: not delivered without the note
@@ -161,9 +164,7 @@ def brief_deliver(request, pk):
         return redirect("experts:dashboard")
     return _expert_action(
         request,
-        lambda: services.work_deliver(
-            brief_id=pk, user=request.user, note=form.cleaned_data["note"]
-        ),
+        lambda: deliver(brief_id=pk, user=request.user, note=form.cleaned_data["note"]),
         _("Marked as delivered. The startup will review it."),
     )
 

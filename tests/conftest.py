@@ -90,6 +90,16 @@ def pm(db):
 
 
 @pytest.fixture
+def finance(db):
+    """Finance staff: the Finance group, working in the admin."""
+    from billing.services import finance_group_ensure
+
+    user = factories.UserFactory(role="admin", is_staff=True, email="finance@example.com")
+    user.groups.add(finance_group_ensure())
+    return user
+
+
+@pytest.fixture
 def superuser(db):
     return factories.UserFactory(
         role="admin", is_staff=True, is_superuser=True, email="root@example.com"

@@ -192,6 +192,18 @@ def test_a_generated_client_drives_the_whole_journey(generated, live_server, set
     (invitation,) = call("invitations_list", 200, client=as_expert).results
     assert invitation.quote.expert_earnings > 0
     call("invitations_accept_create", 200, client=as_expert, id=invitation.id)
+    # The startup funds the agreed price (the development provider), then the work starts.
+    funding = call("briefs_funding_retrieve", 200, client=as_startup, id=brief.id)
+    assert funding.status == m("FundingStatusEnum").AWAITING_FUNDING
+    assert funding.currency == "CNY"
+    funded = call(
+        "briefs_funding_create",
+        201,
+        client=as_startup,
+        id=brief.id,
+        body=m("FundInputRequest")(method=m("InstantMethodEnum").DEV),
+    )
+    assert funded.held == funding.due
     delivered = call(
         "briefs_deliver_create",
         200,

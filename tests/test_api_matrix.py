@@ -15,14 +15,19 @@ Roles (columns):
   pm            the brief's project manager
   pm2           another project manager
   super         a superuser
+  fin           finance staff (the Finance group: the admin, not the API)
 
 States (what the services did to the brief before the request):
   open          posted, assigned to its PM, no proposal yet
   proposed      ranked: `expert` and one more are proposed ({match} is `expert`'s proposal)
   invited       the PM approved `expert` ({match} is the invitation)
-  working       `expert` accepted: in progress
+  unfunded      `expert` accepted: in progress, awaiting funding
+  working       `expert` accepted and the owner funded the brief (the development provider)
   delivered     `expert` delivered
+  done          the owner accepted the delivery: completed, escrow released, the fee charged
   quote         in progress, and the owner proposed a change to the quote ({quote})
+  higher        `expert` delivered and was replaced (a 0 % share); `second` accepted a higher
+                price: the owner has a difference to approve
 
 In every state the brief has a reference file ({file}), uploaded and attached by its startup.
 """
@@ -47,6 +52,19 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
+from billing import services as billing_services
+from billing.models import (
+    Account,
+    BriefFunding,
+    FundingDecision,
+    IdempotentRequest,
+    InvoiceRequest,
+    LedgerEntry,
+    LedgerTransaction,
+    Receipt,
+    Refund,
+    Settlement,
+)
 from experts.models import Expert, TagChange
 from experts.services import expert_refresh_rank_base
 from kaigan.accounts.models import ApiToken
@@ -60,44 +78,52 @@ from marketplace.matching import propose_matches
 from marketplace.models import Brief, BriefEvent, Campaign, Match, Quote, Startup
 from marketplace.services import match_approve, quote_propose_change
 from projects.models import Feedback, Project, RematchJob
-from projects.services import invitation_accept, pm_group_ensure, work_deliver
+from projects.services import dissatisfaction_submit, pm_group_ensure, rematch_run
 from tests import factories
 
-ROLES = ("anon", "owner", "st2", "exp", "exp2", "pm", "pm2", "super")
+ROLES = ("anon", "owner", "st2", "exp", "exp2", "pm", "pm2", "super", "fin")
 
 # Paths are under /api/v1/.
 MATRIX = """
-method path                            state     | anon  owner st2   exp   exp2  pm    pm2   super
-POST   auth/token/                     open      | 200   200   200   200   200   200   200   200
-DELETE auth/token/                     open      | 401   204   204   204   204   204   204   204
-GET    auth/tokens/                    open      | 401   200/2 200/1 200/1 200/1 200/1 200/1 200/1
-DELETE auth/tokens/{token}/            open      | 401   204   404   404   404   404   404   404
-GET    tags/                           open      | 200   200   200   200   200   200   200   200
-GET    experts/me/                     open      | 401   403   403   200   200   403   403   403
-PATCH  experts/me/                     open      | 401   403   403   200   200   403   403   403
-PUT    experts/me/tag/                 open      | 401   403   403   200   200   403   403   403
-GET    briefs/                         open      | 401   200/1 200/1 200/0 200/0 200/1 200/1 200/2
-POST   briefs/                         open      | 401   201   201   403   403   403   403   403
-GET    briefs/{brief}/                 open      | 401   200   404   404   404   200   404   200
-PATCH  briefs/{brief}/                 open      | 401   200   404   404   404   403   404   403
-DELETE briefs/{brief}/                 open      | 401   405   405   405   405   405   405   405
-POST   briefs/{brief}/cancel/          open      | 401   200   404   404   404   403   404   403
-GET    briefs/{brief}/matches/         invited   | 401   200/1 404   404   404   200/2 404   200/2
-POST   matches/{match}/approve/        proposed  | 401   404   404   404   404   200   404   200
-POST   matches/{match}/reject/         proposed  | 401   404   404   404   404   200   404   200
-GET    invitations/                    invited   | 401   403   403   200/1 200/0 403   403   403
-POST   invitations/{match}/accept/     invited   | 401   403   403   200   404   403   403   403
-POST   invitations/{match}/decline/    invited   | 401   403   403   200   404   403   403   403
-POST   briefs/{brief}/deliver/         working   | 401   403   403   200   404   403   403   403
-POST   briefs/{brief}/accept/          delivered | 401   200   404   404   404   403   404   403
-POST   briefs/{brief}/dissatisfaction/ working   | 401   202   404   404   404   403   404   403
-POST   briefs/{brief}/quote/change/    working   | 401   201   404   201   404   404   404   404
-POST   quotes/{quote}/agree/           quote     | 401   403   404   200   404   404   404   404
-POST   quotes/{quote}/reject/          quote     | 401   403   404   200   404   404   404   404
-GET    notifications/                  open      | 401   200/1 200/1 200/1 200/1 200/1 200/1 200/1
-POST   notifications/read/             open      | 401   200   200   200   200   200   200   200
-POST   files/                          open      | 401   201   201   201   201   201   201   201
-GET    files/{file}/download/          invited   | 401   200   404   200   404   200   404   200
+method path                            state     | anon  owner st2   exp   exp2  pm    pm2   super fin
+POST   auth/token/                     open      | 200   200   200   200   200   200   200   200   200
+DELETE auth/token/                     open      | 401   204   204   204   204   204   204   204   204
+GET    auth/tokens/                    open      | 401   200/2 200/1 200/1 200/1 200/1 200/1 200/1 200/1
+DELETE auth/tokens/{token}/            open      | 401   204   404   404   404   404   404   404   404
+GET    tags/                           open      | 200   200   200   200   200   200   200   200   200
+GET    experts/me/                     open      | 401   403   403   200   200   403   403   403   403
+PATCH  experts/me/                     open      | 401   403   403   200   200   403   403   403   403
+PUT    experts/me/tag/                 open      | 401   403   403   200   200   403   403   403   403
+GET    briefs/                         open      | 401   200/1 200/1 200/0 200/0 200/1 200/1 200/2 200/0
+POST   briefs/                         open      | 401   201   201   403   403   403   403   403   403
+GET    briefs/{brief}/                 open      | 401   200   404   404   404   200   404   200   404
+PATCH  briefs/{brief}/                 open      | 401   200   404   404   404   403   404   403   404
+DELETE briefs/{brief}/                 open      | 401   405   405   405   405   405   405   405   405
+POST   briefs/{brief}/cancel/          open      | 401   200   404   404   404   403   404   403   404
+GET    briefs/{brief}/matches/         invited   | 401   200/1 404   404   404   200/2 404   200/2 404
+POST   matches/{match}/approve/        proposed  | 401   404   404   404   404   200   404   200   404
+POST   matches/{match}/reject/         proposed  | 401   404   404   404   404   200   404   200   404
+GET    invitations/                    invited   | 401   403   403   200/1 200/0 403   403   403   403
+POST   invitations/{match}/accept/     invited   | 401   403   403   200   404   403   403   403   403
+POST   invitations/{match}/decline/    invited   | 401   403   403   200   404   403   403   403   403
+POST   briefs/{brief}/deliver/         working   | 401   403   403   200   404   403   403   403   403
+POST   briefs/{brief}/accept/          delivered | 401   200   404   404   404   403   404   403   404
+POST   briefs/{brief}/dissatisfaction/ working   | 401   202   404   404   404   403   404   403   404
+POST   briefs/{brief}/quote/change/    working   | 401   201   404   201   404   404   404   404   404
+POST   quotes/{quote}/agree/           quote     | 401   403   404   200   404   404   404   404   404
+POST   quotes/{quote}/reject/          quote     | 401   403   404   200   404   404   404   404   404
+GET    notifications/                  open      | 401   200/1 200/1 200/1 200/1 200/1 200/1 200/1 200/1
+POST   notifications/read/             open      | 401   200   200   200   200   200   200   200   200
+POST   files/                          open      | 401   201   201   201   201   201   201   201   201
+GET    files/{file}/download/          invited   | 401   200   404   200   404   200   404   200   404
+GET    briefs/{brief}/funding/         unfunded  | 401   200   404   404   404   200   404   200   404
+POST   briefs/{brief}/funding/         unfunded  | 401   201   404   404   404   201   404   201   404
+POST   briefs/{brief}/funding/approve/ higher    | 401   200   404   404   404   403   404   403   404
+GET    briefs/{brief}/statement/       working   | 401   200   404   404   404   200   404   200   404
+GET    experts/me/balance/             working   | 401   403   403   200   200   403   403   403   403
+GET    experts/me/payouts/             working   | 401   403   403   200/0 200/0 403   403   403   403
+GET    invoices/                       done      | 401   200/0 200/0 403   403   403   403   403   403
+POST   invoices/                       done      | 401   201   404   403   403   403   403   403   403
 """
 
 #: The body each write sends, the same for every role.
@@ -127,6 +153,14 @@ BODIES = {
     "POST notifications/read/": {},
     "POST files/": lambda world: {
         "file": SimpleUploadedFile("参考.txt", "品牌调性：简洁。".encode())
+    },
+    "POST briefs/{brief}/funding/": {"method": "dev"},
+    "POST invoices/": lambda world: {
+        "brief": world.brief.pk,
+        "title": "水杯科技（上海）有限公司",
+        "tax_id": "91310000MA1FL8XQ37",
+        "address": "上海市浦东新区世纪大道 100 号",
+        "bank": "招商银行上海分行 121900000000",
     },
 }
 
@@ -168,6 +202,8 @@ def build_world(state: str) -> World:
     """One startup's brief brought to `state` through the services, and everyone around it."""
     pm, other_pm = _pm_user(), _pm_user()
     superuser = factories.UserFactory(role="admin", is_staff=True, is_superuser=True)
+    finance = factories.UserFactory(role="admin", is_staff=True)
+    finance.groups.add(billing_services.finance_group_ensure())
     startup, other_startup = factories.StartupFactory(), factories.StartupFactory()
     factories.BriefFactory(startup=other_startup, pm=other_pm)
     expert, second = factories.ExpertFactory(), factories.ExpertFactory()
@@ -189,22 +225,37 @@ def build_world(state: str) -> World:
             "pm": pm,
             "pm2": other_pm,
             "super": superuser,
+            "fin": finance,
         },
         brief=brief,
         file=reference,
         token=factories.api_token(startup.owner, name="the owner's laptop"),
     )
+    engaged = ("unfunded", "working", "delivered", "done", "quote", "higher")
     if state != "open":
         propose_matches(brief)
         world.match = brief.matches.get(expert=expert)
-    if state in ("invited", "working", "delivered", "quote"):
+    if state in ("invited", *engaged):
         match_approve(match_id=world.match.pk, actor=pm)
-    if state in ("working", "delivered", "quote"):
-        invitation_accept(match_id=world.match.pk, user=expert.user)
-    if state == "delivered":
-        work_deliver(brief_id=brief.pk, user=expert.user)
+    if state in engaged:
+        billing_services.invitation_accept(match_id=world.match.pk, user=expert.user)
+    if state in ("working", "delivered", "done", "quote", "higher"):
+        billing_services.fund_with_dev_provider(brief_id=brief.pk, user=startup.owner)
+    if state in ("delivered", "done", "higher"):
+        billing_services.work_deliver(brief_id=brief.pk, user=expert.user)
+    if state == "done":
+        billing_services.work_accept(brief_id=brief.pk, user=startup.owner, rating=5)
     if state == "quote":
         world.quote = quote_propose_change(brief_id=brief.pk, user=startup.owner, fixed_price=5000)
+    if state == "higher":
+        job = dissatisfaction_submit(brief_id=brief.pk, user=startup.owner, reason="quality")
+        rematch_run(job_id=job.pk)
+        billing_services.settlement_decide(
+            match_id=world.match.pk, actor=pm, percent=0, reason="方向不符"
+        )
+        nxt = brief.matches.get(expert=second)
+        match_approve(match_id=nxt.pk, actor=pm, fixed_price=12000)
+        billing_services.invitation_accept(match_id=nxt.pk, user=second.user)
     for user in world.users.values():
         if user is not None:
             factories.NotificationFactory(recipient=user)
@@ -230,6 +281,16 @@ TABLES = (
     StoredFile,
     FileAttachment,
     FileEvent,
+    Account,
+    BriefFunding,
+    LedgerTransaction,
+    LedgerEntry,
+    Receipt,
+    Refund,
+    Settlement,
+    FundingDecision,
+    InvoiceRequest,
+    IdempotentRequest,
 )
 
 

@@ -47,6 +47,14 @@ CONTRACT = [
     # Working on Kaigan (issue 20): files.
     ("post", "/api/v1/files/"),
     ("get", "/api/v1/files/{id}/download/"),
+    # Money (issue 21).
+    ("get", "/api/v1/briefs/{id}/funding/"),
+    ("post", "/api/v1/briefs/{id}/funding/"),
+    ("get", "/api/v1/briefs/{id}/statement/"),
+    ("get", "/api/v1/experts/me/balance/"),
+    ("get", "/api/v1/experts/me/payouts/"),
+    ("get", "/api/v1/invoices/"),
+    ("post", "/api/v1/invoices/"),
 ]
 METHODS = {"get", "post", "put", "patch", "delete"}
 ERROR_REF = "#/components/schemas/Error"

@@ -25,10 +25,16 @@ PRODUCTION = {
     "DJANGO_SETTINGS_MODULE": "kaigan.settings.production",
     "SECRET_KEY": "x" * 30 + "a-production-secret-from-env-0123456789",
     "ALLOWED_HOSTS": "kaigan.example.com,testserver",
+    "KAIGAN_FIELD_ENCRYPTION_KEY": "cHJvZHVjdGlvbi1rZXktZm9yLXRoZS10ZXN0cy0zMiE=",
+    "KAIGAN_BANK_ACCOUNT_NAME": "开干科技有限公司",
+    "KAIGAN_BANK_NAME": "招商银行上海分行",
+    "KAIGAN_BANK_ACCOUNT_NUMBER": "1219 0000 0000 0000",
 }
 # What a deployment's environment may set, cleared so that only each test's values count.
 _DEPLOYMENT_VARS = {
     "SECRET_KEY",
+    "KAIGAN_FIELD_ENCRYPTION_KEY",
+    "KAIGAN_PAYMENT_METHODS",
     "ALLOWED_HOSTS",
     "EMAIL_BACKEND",
     "EMAIL_HOST",
@@ -351,3 +357,28 @@ def test_compose_runs_redis_with_persistence_and_without_eviction():
     }
     assert compose["services"]["redis"]["volumes"] == ["redisdata:/data"]
     assert "REDIS_CACHE_URL" not in compose["x-app"]["environment"]  # the default: /1 next to /0
+
+
+# --- money: no development provider, no default key --------------------------------------------
+
+
+def test_production_refuses_the_development_payment_provider():
+    result = _production(
+        ["check"], EMAIL_HOST="smtp.example.com", KAIGAN_PAYMENT_METHODS="bank_transfer,dev"
+    )
+    assert result.returncode != 0
+    assert "development payment provider" in result.stderr
+
+
+def test_production_needs_its_own_key_for_bank_details():
+    result = _production(["check"], EMAIL_HOST="smtp.example.com", KAIGAN_FIELD_ENCRYPTION_KEY=None)
+    assert result.returncode != 0
+    assert "KAIGAN_FIELD_ENCRYPTION_KEY" in result.stderr
+
+
+def test_production_offers_bank_transfer_only():
+    printed = _production(
+        "from django.conf import settings; print(settings.KAIGAN_PAYMENT_METHODS)",
+        EMAIL_HOST="smtp.example.com",
+    )
+    assert printed.stdout.strip() == "['bank_transfer']", printed.stderr

@@ -262,6 +262,17 @@ def _journey(browser, live_server, settings, *, locale, width, language):
         expert.shot("11-invitation")
         expert.page.locator(".invitation form[action$='/accept/'] button").click()
         expert.page.wait_for_load_state("load")
+        # Money (issue 21): the work waits for funding; the startup pays into escrow (the
+        # development provider, which says on the page that no real money moves).
+        assert expert.page.locator(".awaiting-funding").count() == 1
+        assert expert.page.locator("form[action$='/deliver/']").count() == 0
+        startup.go(f"/briefs/{brief.pk}/")
+        assert startup.page.locator("#money .dev-provider").count() == 1
+        startup.shot("11b-awaiting-funding")
+        startup.page.locator("#money form[action$='/money/fund/'] button").click()
+        startup.page.wait_for_load_state("load")
+        startup.check()
+        expert.go("/expert/")
         expert.page.locator("form[action$='/deliver/'] button").click()
         expert.page.wait_for_load_state("load")
         expert.check()
@@ -301,13 +312,44 @@ def _journey(browser, live_server, settings, *, locale, width, language):
         pm.page.locator("#content-main form input[type=submit]").click()
         pm.page.wait_for_load_state("load")
 
+        # The writer had delivered: before anyone agrees, both sides read the policy; the
+        # writer sees that the PM decides their share, and the PM decides it in the admin.
+        expert.go("/expert/money/")
+        assert expert.page.locator(".replaced-pay li").count() == 1
+        expert.shot("14b-replaced-expert-money")
+        pm.go(f"/admin/marketplace/brief/{brief.pk}/change/")
+        pm.page.locator(".object-tools a[href*='/billing/brieffunding/']").click()
+        pm.page.wait_for_load_state("load")
+        pm.page.locator("a[href$='/share/']").click()
+        pm.page.wait_for_load_state("load")
+        pm.page.fill("#id_percent", "20")
+        pm.page.fill("#id_reason", "初稿结构可用")
+        pm.shot("14c-pm-decides-share")
+        pm.page.locator("#content-main form input[type=submit]").click()
+        pm.page.wait_for_load_state("load")
+        expert.go("/expert/money/")
+        assert "初稿结构可用" in expert.page.content()
+        assert "¥2,000.00" in expert.page.content()
+
         second_person = person("second-expert")
         second_person.login(second.user.email, factories.PASSWORD, next_path="/expert/")
+        assert second_person.page.locator(".rematch-policy").count() >= 1  # before accepting
         second_person.page.locator(".invitation form[action$='/accept/'] button").click()
         second_person.page.wait_for_load_state("load")
         startup.go(f"/briefs/{brief.pk}/")
         assert "李想 Second" in startup.page.content()
+        # Every yuan: what was paid, the writer's share, the new price, the fee once, the rest.
+        money = " ".join(startup.page.locator("#money").inner_text().split())
+        for words in ("¥11,000.00", "¥2,000.00", "¥10,800.00", "¥1,000.00", "¥2,800.00"):
+            assert words in money, (words, money)
         startup.shot("15-new-expert")
+        startup.page.locator("form[action$='/approve-difference/'] button").click()
+        startup.page.wait_for_load_state("load")
+        startup.page.locator("#money form[action$='/money/fund/'] button").click()
+        startup.page.wait_for_load_state("load")
+        startup.check()
+        startup.shot("15b-difference-paid")
+        second_person.go("/expert/")
         second_person.page.locator("form[action$='/deliver/'] button").click()
         second_person.page.wait_for_load_state("load")
 
@@ -319,6 +361,11 @@ def _journey(browser, live_server, settings, *, locale, width, language):
         brief.refresh_from_db()
         assert brief.status == Brief.Status.COMPLETED
         startup.shot("16-completed")
+        # Released: the second expert's earnings, the fee once; the escrow is empty.
+        second_person.go("/expert/money/")
+        assert "¥10,800.00" in second_person.page.locator(".available").inner_text()
+        startup.go(f"/briefs/{brief.pk}/money/")
+        startup.shot("16a-statement")
         # The timeline, read by each party. The startup: a decline reads as a decline, without
         # the expert's words; re-matches are numbered from 1.
         startup.go(f"/briefs/{brief.pk}/")

@@ -184,6 +184,10 @@ def test_production_settings_pass_check_deploy():
             "SECRET_KEY": "x" * 30 + "a-production-secret-from-env-0123456789",
             "ALLOWED_HOSTS": "kaigan.example.com",
             "EMAIL_HOST": "smtp.example.com",
+            "KAIGAN_FIELD_ENCRYPTION_KEY": "cHJvZHVjdGlvbi1rZXktZm9yLXRoZS10ZXN0cy0zMiE=",
+            "KAIGAN_BANK_ACCOUNT_NAME": "开干科技有限公司",
+            "KAIGAN_BANK_NAME": "招商银行上海分行",
+            "KAIGAN_BANK_ACCOUNT_NUMBER": "1219 0000 0000 0000",
         },
     )
     assert result.returncode == 0, result.stdout + result.stderr

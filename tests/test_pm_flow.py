@@ -414,11 +414,19 @@ def test_expire_invitations_task(pm, django_capture_on_commit_callbacks):
     assert Expert.objects.get(pk=match.expert_id).pending_invitations == 0
 
 
+def _fund(brief):
+    """The startup pays the agreed price into escrow: the work may start (issue 21)."""
+    from billing.services import fund_with_dev_provider
+
+    fund_with_dev_provider(brief_id=brief.pk, user=brief.startup.owner)
+
+
 @pytest.mark.django_db
 def test_expert_delivers_and_startup_accepts_with_a_rating(pm):
     brief, match = _invited(pm)
     expert_client = client_for(match.expert.user)
     expert_client.post(f"/api/v1/invitations/{match.pk}/accept/")
+    _fund(brief)
     stranger = factories.ExpertFactory()
     assert client_for(stranger.user).post(f"/api/v1/briefs/{brief.pk}/deliver/").status_code == 404
     assert expert_client.post(f"/api/v1/briefs/{brief.pk}/deliver/").status_code == 200
@@ -461,6 +469,10 @@ def test_expert_dashboard_accept_and_deliver_buttons(client, pm):
     assert brief.title in page
     assert "很合适" in page  # the PM's "why this match"
     client.post(reverse("projects:invitation_accept", args=[match.pk]))
+    page = client.get(reverse("experts:dashboard")).content.decode()
+    assert "deliver-form" not in page  # not before the brief is funded
+    assert "等待付款" in page
+    _fund(brief)
     client.post(reverse("projects:brief_deliver", args=[brief.pk]))
     brief.refresh_from_db()
     assert brief.status == S.DELIVERED
@@ -484,6 +496,7 @@ def test_a_decline_with_a_reason_too_long_is_refused_not_declined_without_it(cli
 def test_the_expert_hands_over_with_a_note_the_startup_reads(client, pm):
     brief, match = _invited(pm)
     services.invitation_accept(match_id=match.pk, user=match.expert.user)
+    _fund(brief)
     client.force_login(match.expert.user)
     note = "终稿见 https://pan.example.com/s/abc <script>alert(1)</script>"
     client.post(reverse("projects:brief_deliver", args=[brief.pk]), {"note": note})
@@ -502,6 +515,7 @@ def test_the_expert_hands_over_with_a_note_the_startup_reads(client, pm):
 def test_a_delivery_note_too_long_is_refused_and_nothing_is_delivered(pm):
     brief, match = _invited(pm)
     services.invitation_accept(match_id=match.pk, user=match.expert.user)
+    _fund(brief)
     api = client_for(match.expert.user)
     too_long = api.post(f"/api/v1/briefs/{brief.pk}/deliver/", {"note": "长" * 2001})
     assert too_long.status_code == 400
@@ -554,6 +568,7 @@ def test_a_long_note_as_the_browser_sends_it_is_kept_and_links_read_right(client
     """Browsers count a line break as one character for maxlength and send it as two."""
     brief, match = _invited(pm)
     services.invitation_accept(match_id=match.pk, user=match.expert.user)
+    _fund(brief)
     lines = ["初稿在这里：https://pan.example.com/s/abc，提取码 1234", *["修改说明" * 2] * 210]
     note = "\r\n".join(lines)
     assert len(note.replace("\r\n", "\n")) <= 2000 < len(note)

@@ -297,10 +297,12 @@ def _invited(pm):
 
 
 def _in_progress(pm):
+    from billing.services import fund_with_dev_provider
     from projects.services import invitation_accept
 
     brief, match = _invited(pm)
     invitation_accept(match_id=match.pk, user=match.expert.user)
+    fund_with_dev_provider(brief_id=brief.pk, user=brief.startup.owner)  # work may start
     return brief, match
 
 

@@ -163,6 +163,8 @@ def test_the_whole_loop_with_a_real_worker(worker_factory, pm, small_rounds):
     assert pm_client.post(f"/api/v1/matches/{second.pk}/approve/").status_code == 200
     second_client = client_for(second.expert.user)
     assert second_client.post(f"/api/v1/invitations/{second.pk}/accept/").status_code == 200
+    funded = owner.post(f"/api/v1/briefs/{brief_id}/funding/", {"method": "dev"})
+    assert funded.status_code == 201  # the work starts once the brief is funded (issue 21)
     assert second_client.post(f"/api/v1/briefs/{brief_id}/deliver/").status_code == 200
     done = owner.post(f"/api/v1/briefs/{brief_id}/accept/", {"rating": 5, "review": "满意"})
     assert done.status_code == 200

@@ -21,13 +21,15 @@ pytestmark = pytest.mark.django_db
 WRITES = [
     ("POST", "briefs/", "open", "owner", 201, 9),
     ("PATCH", "briefs/{brief}/", "open", "owner", 200, 11),  # + the answer's reference files
-    ("POST", "briefs/{brief}/cancel/", "open", "owner", 200, 13),
+    ("POST", "briefs/{brief}/cancel/", "open", "owner", 200, 17),  # + billing: any money back
     ("POST", "matches/{match}/approve/", "proposed", "pm", 200, 25),  # + the pool's hard filters
     ("POST", "matches/{match}/reject/", "proposed", "pm", 200, 10),
-    ("POST", "invitations/{match}/accept/", "invited", "exp", 200, 20),  # + the reference files
+    # + billing: the escrow settled (a lower re-match price refunded), the funding record
+    ("POST", "invitations/{match}/accept/", "invited", "exp", 200, 31),  # + reference files
     ("POST", "invitations/{match}/decline/", "invited", "exp", 200, 22),  # access, then input
-    ("POST", "briefs/{brief}/deliver/", "working", "exp", 200, 15),
-    ("POST", "briefs/{brief}/accept/", "delivered", "owner", 200, 21),
+    ("POST", "briefs/{brief}/deliver/", "working", "exp", 200, 22),  # + billing: funded?
+    # + billing: escrow released, two postings (earnings, fee) with their locks and checks
+    ("POST", "briefs/{brief}/accept/", "delivered", "owner", 200, 55),
     ("POST", "briefs/{brief}/dissatisfaction/", "working", "owner", 202, 27),
     ("POST", "briefs/{brief}/quote/change/", "working", "owner", 201, 11),
     ("POST", "quotes/{quote}/agree/", "quote", "exp", 200, 12),  # + the notice

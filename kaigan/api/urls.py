@@ -14,6 +14,7 @@ urlpatterns = [
     path("notifications/read/", NotificationReadApi.as_view(), name="api-notifications-read"),
     path("files/", FileUploadApi.as_view(), name="api-files"),
     path("files/<id:pk>/download/", FileDownloadApi.as_view(), name="api-file-download"),
+    path("", include("billing.api.urls")),
     path("", include("experts.api.urls")),
     path("", include("marketplace.api.urls")),
     path("", include("projects.api.urls")),

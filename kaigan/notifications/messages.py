@@ -23,6 +23,12 @@ MESSAGES = {
     ),
     "quote_change_agreed": _("Your change to the quote of “%(brief)s” is agreed."),
     "quote_change_rejected": _("Your change to the quote of “%(brief)s” was rejected."),
+    "brief_funded": _("“%(brief)s” is funded: the work can start."),
+    "earnings_released": _("¥%(amount)s for “%(brief)s” is released to your balance."),
+    "share_decided": _("Your share for “%(brief)s” is decided: ¥%(amount)s."),
+    "refund_paid": _("¥%(amount)s for “%(brief)s” was refunded to you."),
+    "payout_paid": _("¥%(amount)s was paid out to your bank account."),
+    "invoice_issued": _("Your 发票 %(number)s is issued."),
 }
 
 

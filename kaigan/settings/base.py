@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "experts",
     "marketplace",
     "projects",
+    "billing",
 ]
 
 MIDDLEWARE = [
@@ -175,6 +176,9 @@ def files_storage_from_env() -> dict:
     }
 
 
+# Uploaded files (the 发票 PDFs finance attaches): served only through access-checked views, never
+# from MEDIA_URL directly.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -287,6 +291,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "projects.tasks.pm_recount_task",
         "schedule": crontab(hour=4, minute=47),
     },
+    "escrow-sweep": {"task": "billing.tasks.escrow_sweep_task", "schedule": _BEAT_SECONDS},
     "notification-email-sweep": {
         "task": "kaigan.notifications.tasks.notification_email_sweep_task",
         "schedule": 300.0,
@@ -415,6 +420,9 @@ SPECTACULAR_SETTINGS = {
         "ExpertAvailabilityEnum": "experts.models.Expert.Availability",
         "TagStageEnum": "experts.models.Tag.Stage",
         "NotificationKindEnum": "kaigan.notifications.api.NOTIFICATION_KINDS",
+        "FundingStatusEnum": "billing.selectors.FUNDING_STATUS_CHOICES",
+        "InstantMethodEnum": "billing.api.views.INSTANT_METHODS",
+        "InvoiceStatusEnum": "billing.models.InvoiceRequest.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -433,6 +441,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "invitations", "description": "An expert's invitations and answers."},
         {"name": "notifications", "description": "One's own notifications."},
         {"name": "files", "description": "Upload files, then attach them by id; download."},
+        {"name": "invoices", "description": "A startup's fapiao requests (amounts in fen)."},
     ],
 }
 
@@ -485,6 +494,21 @@ KAIGAN_FILE_QUOTA_BYTES = env.int("KAIGAN_FILE_QUOTA_BYTES", default=2 * 1024 * 
 KAIGAN_FILE_MAX_PER_REQUEST = env.int("KAIGAN_FILE_MAX_PER_REQUEST", default=10)
 KAIGAN_FILE_MAX_PER_OBJECT = env.int("KAIGAN_FILE_MAX_PER_OBJECT", default=20)
 KAIGAN_FILE_MAX_PIXELS = env.int("KAIGAN_FILE_MAX_PIXELS", default=50_000_000)
+# Money (billing/, docs/MONEY.md).
+# How startups may pay: bank transfer is the real one. "dev" (pays at once, no real money) is
+# added by the local and test settings only; production refuses it.
+KAIGAN_PAYMENT_METHODS = ["bank_transfer"]
+# The platform's account a startup transfers to (对公账户).
+KAIGAN_BANK_ACCOUNT_NAME = env.str("KAIGAN_BANK_ACCOUNT_NAME", default="")
+KAIGAN_BANK_NAME = env.str("KAIGAN_BANK_NAME", default="")
+KAIGAN_BANK_ACCOUNT_NUMBER = env.str("KAIGAN_BANK_ACCOUNT_NUMBER", default="")
+# The most a PM may give a replaced expert who had delivered (percent of their earnings).
+KAIGAN_REPLACED_SHARE_MAX_PERCENT = env.int("KAIGAN_REPLACED_SHARE_MAX_PERCENT", default=50)
+# May a PM let work start before the brief is funded (recorded with a reason)?
+KAIGAN_ALLOW_UNFUNDED_START = env.bool("KAIGAN_ALLOW_UNFUNDED_START", default=False)
+# Fernet keys for bank details at rest (comma-separated; the first encrypts). No default here:
+# local and test settings set a development key, production requires it.
+KAIGAN_FIELD_ENCRYPTION_KEY = env.str("KAIGAN_FIELD_ENCRYPTION_KEY", default="")
 KAIGAN_SITE_NAME = _("Kaigan")
 # Where users reach the site: e-mails link to pages under it (a mail has no request to take the
 # host from).

@@ -68,6 +68,16 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 
+# Money: bank details are encrypted with a key from the environment (no default); the
+# platform's bank account is shown to paying startups; the development provider never exists.
+KAIGAN_FIELD_ENCRYPTION_KEY = env.str("KAIGAN_FIELD_ENCRYPTION_KEY")
+KAIGAN_BANK_ACCOUNT_NAME = env.str("KAIGAN_BANK_ACCOUNT_NAME")
+KAIGAN_BANK_NAME = env.str("KAIGAN_BANK_NAME")
+KAIGAN_BANK_ACCOUNT_NUMBER = env.str("KAIGAN_BANK_ACCOUNT_NUMBER")
+KAIGAN_PAYMENT_METHODS = env.list("KAIGAN_PAYMENT_METHODS", default=["bank_transfer"])
+if "dev" in KAIGAN_PAYMENT_METHODS:
+    raise ImproperlyConfigured("The development payment provider is never enabled in production.")
+
 # The load benchmark's reference views never exist in production.
 KAIGAN_BENCH_VIEWS = False
 

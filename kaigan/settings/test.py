@@ -40,3 +40,14 @@ STORAGES = {
     },
 }
 LANGUAGE_CODE = "zh-hans"
+
+# Money in development: the development payment provider (no real money), a demo bank account
+# and a development-only key for bank details at rest (production requires its own).
+KAIGAN_PAYMENT_METHODS = ["bank_transfer", "dev"]
+KAIGAN_BANK_ACCOUNT_NAME = env.str("KAIGAN_BANK_ACCOUNT_NAME", default="开干科技（演示）有限公司")
+KAIGAN_BANK_NAME = env.str("KAIGAN_BANK_NAME", default="演示银行 上海分行")
+KAIGAN_BANK_ACCOUNT_NUMBER = env.str("KAIGAN_BANK_ACCOUNT_NUMBER", default="6225 0000 0000 0000")
+KAIGAN_FIELD_ENCRYPTION_KEY = env.str(
+    "KAIGAN_FIELD_ENCRYPTION_KEY",
+    default="ZGV2ZWxvcG1lbnQtb25seS1rZXktMzItYnl0ZXMhISE=",  # noqa: S105  (development only)
+)

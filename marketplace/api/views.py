@@ -407,6 +407,10 @@ class BriefDetailApi(APIView):
 class BriefCancelApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    #: The service that cancels: the project's URLconf wires billing's (which refunds escrow in
+    #: the same transaction); marketplace never imports billing.
+    cancel_brief = staticmethod(services.brief_cancel)
+
     @extend_schema(
         request=CancelInputSerializer,
         responses={
@@ -438,7 +442,7 @@ class BriefCancelApi(APIView):
         services.brief_check_owner(brief=brief, user=request.user)
         serializer = CancelInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.brief_cancel(
+        self.cancel_brief(
             brief_id=brief.pk,
             actor=request.user,
             reason=serializer.validated_data.get("reason", ""),

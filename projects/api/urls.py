@@ -2,22 +2,17 @@ from django.urls import path
 
 from projects.api import quotes, views
 
+# Accepting an invitation, delivering and accepting the work are routed by billing.api.urls
+# (with billing's services, which settle their money); their views are in projects.api.views.
 urlpatterns = [
     path("matches/<id:pk>/approve/", views.MatchApproveApi.as_view(), name="api-match-approve"),
     path("matches/<id:pk>/reject/", views.MatchRejectApi.as_view(), name="api-match-reject"),
     path("invitations/", views.InvitationListApi.as_view(), name="api-invitations"),
     path(
-        "invitations/<id:pk>/accept/",
-        views.InvitationAcceptApi.as_view(),
-        name="api-invitation-accept",
-    ),
-    path(
         "invitations/<id:pk>/decline/",
         views.InvitationDeclineApi.as_view(),
         name="api-invitation-decline",
     ),
-    path("briefs/<id:pk>/deliver/", views.BriefDeliverApi.as_view(), name="api-brief-deliver"),
-    path("briefs/<id:pk>/accept/", views.BriefAcceptApi.as_view(), name="api-brief-accept"),
     path(
         "briefs/<id:pk>/dissatisfaction/",
         views.BriefDissatisfactionApi.as_view(),

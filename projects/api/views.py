@@ -292,6 +292,9 @@ def _invitation_out(request, pk) -> dict:
 class InvitationAcceptApi(APIView):
     permission_classes = [IsExpert]
 
+    #: The service that accepts (the project's URLconf wires billing's: it settles the escrow).
+    accept_invitation = staticmethod(services.invitation_accept)
+
     @extend_schema(
         request=None,
         responses={
@@ -320,7 +323,7 @@ class InvitationAcceptApi(APIView):
         ),
     )
     def post(self, request, pk):
-        services.invitation_accept(match_id=pk, user=request.user)
+        self.accept_invitation(match_id=pk, user=request.user)
         return Response(_invitation_out(request, pk))
 
 
@@ -375,6 +378,9 @@ class DeliverInputSerializer(serializers.Serializer):
 class BriefDeliverApi(APIView):
     permission_classes = [IsExpert]
 
+    #: The service that delivers (the project's URLconf wires billing's: not before funding).
+    deliver_work = staticmethod(services.work_deliver)
+
     @extend_schema(
         request=DeliverInputSerializer,
         responses={
@@ -406,7 +412,7 @@ class BriefDeliverApi(APIView):
         brief = access_engaged_brief(request.user, pk)
         serializer = DeliverInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        project = services.work_deliver(
+        project = self.deliver_work(
             brief_id=brief.pk, user=request.user, note=serializer.validated_data.get("note", "")
         )
         return Response(DeliveredSerializer({"id": pk, "status": project.brief.status}).data)
@@ -419,6 +425,9 @@ class AcceptInputSerializer(serializers.Serializer):
 
 class BriefAcceptApi(APIView):
     permission_classes = [IsAuthenticated]
+
+    #: The service that accepts (the project's URLconf wires billing's: it releases escrow).
+    accept_work = staticmethod(services.work_accept)
 
     @extend_schema(
         request=AcceptInputSerializer,
@@ -454,7 +463,7 @@ class BriefAcceptApi(APIView):
         marketplace_services.brief_check_owner(brief=brief, user=request.user)
         serializer = AcceptInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.work_accept(brief_id=brief.pk, user=request.user, **serializer.validated_data)
+        self.accept_work(brief_id=brief.pk, user=request.user, **serializer.validated_data)
         return Response(_brief_out(request, pk))
 
 
