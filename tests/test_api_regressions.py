@@ -116,7 +116,7 @@ def test_a_revoked_token_does_not_stop_signing_in_again(api_client):
     credentials = {"email": user.email, "password": factories.PASSWORD}
     response = api_client.post("/api/v1/auth/token/", credentials, format="json")
     assert response.status_code == 200
-    assert set(response.json()) == {"token"}
+    assert set(response.json()) == {"token", "expires_at"}
     # Elsewhere a token that is not valid is refused, even where no sign-in is needed.
     _error(api_client.get("/api/v1/tags/"), 401, "authentication_failed")
 

@@ -115,14 +115,16 @@ CASES = [
         "startup",
         lambda c: reverse("marketplace:brief_detail", args=[c["brief"].pk]),
         grow_events,
-        8,  # + its reference files
+        # + its reference files, and the money box: the escrow by movement, quotes, decisions,
+        # replaced experts
+        12,
     ),
     (
         "brief detail page with files",
         "startup",
         lambda c: reverse("marketplace:brief_detail", args=[c["brief"].pk]),
         grow_files,
-        8,
+        12,
     ),
     (
         "brief detail API with files",
@@ -153,7 +155,8 @@ CASES = [
         grow_proposals,
         3,
     ),
-    ("expert dashboard", "expert", lambda c: reverse("experts:dashboard"), grow_invitations, 7),
+    # + reference files, and the funding of the accepted engagements, read at once for all
+    ("expert dashboard", "expert", lambda c: reverse("experts:dashboard"), grow_invitations, 12),
     ("invitations API", "expert", lambda c: "/api/v1/invitations/", grow_invitations, 5),
     (
         "invitations API with files",
@@ -184,14 +187,14 @@ CASES = [
         "pm",
         lambda c: reverse("admin:marketplace_brief_change", args=[c["brief"].pk]),
         grow_proposals,
-        13,  # + the reference files
+        14,  # + the reference files, the link to the brief's money
     ),
     (
         "admin brief page with files",
         "pm",
         lambda c: reverse("admin:marketplace_brief_change", args=[c["brief"].pk]),
         grow_files,
-        13,
+        14,
     ),
     (
         "admin PM dashboard",

@@ -38,13 +38,10 @@ def test_the_user_and_startup_are_the_ones_the_orm_reads(role):
         found_user, found_token = TokenAuthentication().authenticate_credentials(token.key)
         startup = getattr(found_user, "startup", None)  # read with the user: no query
         assert found_token.user is found_user
-    assert len(queries) == 2  # the token with its user and startup; its first use noted
+    assert len(queries) == 1
 
     expected = _orm(token.key)
-    assert _fields(found_token) == _fields(expected)  # last_used_at as written
-    with CaptureQueriesContext(connection) as queries:
-        TokenAuthentication().authenticate_credentials(token.key)
-    assert len(queries) == 1  # used again within the hour: nothing written
+    assert _fields(found_token) == _fields(expected)
     assert _fields(found_user) == _fields(expected.user)
     assert found_user._state.adding is False
     assert found_user._state.db == "default"
@@ -90,3 +87,22 @@ def test_a_token_signs_in_over_http_and_a_revoked_one_no_longer_does():
     refused = client.get("/api/v1/briefs/")
     assert refused.status_code == 401
     assert refused.json()["code"] == "authentication_failed"
+
+
+def test_a_tokens_use_is_noted_at_most_once_an_hour():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    token = factories.api_token(factories.StartupFactory().owner)
+    two_hours_ago = timezone.now() - timedelta(hours=2)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=two_hours_ago)
+    with CaptureQueriesContext(connection) as queries:
+        TokenAuthentication().authenticate_credentials(token.key)
+    assert len(queries) == 2  # read, and the use noted
+    noted = ApiToken.objects.get(pk=token.pk).last_used_at
+    assert noted > two_hours_ago
+    with CaptureQueriesContext(connection) as queries:
+        TokenAuthentication().authenticate_credentials(token.key)
+    assert len(queries) == 1  # again within the hour: nothing written
+    assert ApiToken.objects.get(pk=token.pk).last_used_at == noted

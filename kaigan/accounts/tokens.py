@@ -21,13 +21,15 @@ def api_token_issue(*, user: User, name: str = "") -> tuple[ApiToken, str]:
     """A new API token for `user`, and its key (shown this once; only its hash is kept). The
     oldest tokens beyond KAIGAN_API_TOKENS_PER_USER are revoked."""
     key = secrets.token_hex(20)
+    now = timezone.now()
     with transaction.atomic():
         token = ApiToken.objects.create(
             user=user,
             key_hash=api_token_hash(key),
             prefix=key[:8],
             name=name,
-            expires_at=timezone.now() + settings.KAIGAN_API_TOKEN_LIFETIME,
+            expires_at=now + settings.KAIGAN_API_TOKEN_LIFETIME,
+            last_used_at=now,  # signing in is its first use
         )
         keep = ApiToken.objects.filter(user=user).order_by("-created_at", "-id")[
             : settings.KAIGAN_API_TOKENS_PER_USER
