@@ -19,6 +19,7 @@ from kaigan.accounts.models import User
 from kaigan.errors import Conflict, InvalidTransition
 from kaigan.files.services import files_attach, files_check_attachable
 from kaigan.notifications.services import notify
+from kaigan.publish import publish_on_commit
 from marketplace import services as marketplace_services
 from marketplace.models import Brief, Match, Startup
 from marketplace.reasons import Reason
@@ -195,7 +196,7 @@ def brief_submit(*, startup: Startup, actor, **fields) -> Brief:
         marketplace_services.brief_notify_assigned(brief=brief)
     else:
         marketplace_services.brief_notify_unassigned(brief=brief)
-    transaction.on_commit(lambda: propose_matches_task.delay(brief.pk), robust=True)
+    publish_on_commit(propose_matches_task, brief.pk)
     return brief
 
 
@@ -482,7 +483,7 @@ def rematch_start(*, brief: Brief, cause: str, actor, reason: str | Reason = "")
     except IntegrityError:
         raise Conflict(_("A re-match for this brief is already under way.")) from None
     # Registered before the notifications, so the worker gets the re-match first.
-    transaction.on_commit(lambda: rematch_run_task.delay(job.pk), robust=True)
+    publish_on_commit(rematch_run_task, job.pk)
     marketplace_services.brief_transition(brief=brief, to=S.REMATCHING, actor=actor, reason=reason)
     return job
 
@@ -581,7 +582,7 @@ def rematch_sweep(*, now=None, pending_grace_seconds: float | None = None) -> di
         for job_id in dead:
             rematch_bury(job_id=job_id)
         for job_id in republished:
-            transaction.on_commit(lambda job_id=job_id: rematch_run_task.delay(job_id), robust=True)
+            publish_on_commit(rematch_run_task, job_id)
     return {"republished": republished, "dead": dead, "briefs": matching_sweep(now=now)}
 
 
@@ -597,9 +598,7 @@ def matching_sweep(*, now=None) -> list[int]:
         .values_list("pk", flat=True)[:500]
     )
     for brief_id in ids:
-        transaction.on_commit(
-            lambda brief_id=brief_id: propose_matches_task.delay(brief_id), robust=True
-        )
+        publish_on_commit(propose_matches_task, brief_id)
     return ids
 
 

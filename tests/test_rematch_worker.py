@@ -386,3 +386,204 @@ def test_only_periodic_tasks_keep_their_result_in_redis(worker_factory, pm, smal
     backend = celery_app.backend
     assert backend.client.exists(backend.get_key_for_task(swept.id)) == 1
     assert backend.client.exists(backend.get_key_for_task(ranked.id)) == 0
+
+
+# --- broker and worker faults (issue 17), figures in docs/RELIABILITY.md ------------------------
+
+
+def _done_once(brief) -> bool:
+    """The complaint's round was proposed exactly once."""
+    return (
+        Match.objects.filter(brief=brief, round=2).count() == 2
+        and not Match.objects.filter(brief=brief, round=3).exists()
+    )
+
+
+def _beat(**extra):
+    """A worker's arguments and settings to run beat in it, with a quick sweeper."""
+    return {
+        "extra_args": ["-B", "-s", f"/tmp/kaigan-beat-{os.getpid()}-{time.monotonic_ns()}"],  # noqa: S108
+        "KAIGAN_BEAT_INTERVAL_SECONDS": 1,
+        "KAIGAN_REMATCH_PENDING_GRACE_SECONDS": 1,
+        **extra,
+    }
+
+
+def test_the_whole_worker_group_killed_mid_job_then_a_new_worker_ends_it_once(
+    worker_factory, pm, small_rounds
+):
+    """SIGKILL to the worker's whole process group (main process and pool child): its message
+    is neither acknowledged nor requeued by it. The sweeper of a new worker republishes the job
+    once its lease ran out; the job ends once."""
+    brief, _, job = _complaint_queued(pm)
+    holder = _hold_brief_lock(brief.pk)
+    try:
+        worker = worker_factory(**small_rounds)
+        _blocked_on_the_brief(job.pk, attempts=1)
+        os.killpg(worker.proc.pid, signal.SIGKILL)
+        worker.proc.wait(timeout=10)
+    finally:
+        holder.rollback()
+        holder.close()
+    started = time.monotonic()
+    args = _beat(**small_rounds)
+    worker_factory(extra_args=args.pop("extra_args"), **args)
+    wait_for(lambda: _job_status(job.pk) == J.DONE, timeout=60, what="the job, by a new worker")
+    print(f"group killed: the new worker ended the job {time.monotonic() - started:.1f}s later")
+    job.refresh_from_db()
+    assert job.attempts == 2
+    assert _done_once(brief)
+
+
+def test_sigterm_with_a_backlog_ten_times_over_ends_every_job_once(
+    worker_factory, pm, small_rounds
+):
+    """20 jobs queued; a worker is started, stopped with SIGTERM while it works, and started
+    again, ten times (warm shutdown: the running task finishes; with late acks and a prefetch of
+    one nothing else was taken). Every job ends, each once."""
+    briefs, jobs = [], []
+    for _ in range(20):
+        brief, _, job = _complaint_queued(pm)
+        briefs.append(brief)
+        jobs.append(job)
+    ids = [job.pk for job in jobs]
+
+    def done():
+        return RematchJob.objects.filter(pk__in=ids, status=J.DONE).count()
+
+    running_at_term = 0
+    for cycle in range(10):
+        before = done()
+        worker = worker_factory(**small_rounds)
+        if before < len(ids):
+            wait_for(lambda b=before: done() > b, timeout=30, what=f"progress in cycle {cycle}")
+        running_at_term += RematchJob.objects.filter(pk__in=ids, status=J.RUNNING).count()
+        worker.proc.send_signal(signal.SIGTERM)
+        worker.proc.wait(timeout=30)
+    if done() < len(ids):
+        worker_factory(**small_rounds)
+        wait_for(lambda: done() == len(ids), timeout=60, what="every job")
+    print(f"SIGTERM x10: {done()}/{len(ids)} done, {running_at_term} running at a SIGTERM")
+    assert done() == len(ids)
+    assert all(_done_once(brief) for brief in briefs)
+    assert max(RematchJob.objects.filter(pk__in=ids).values_list("attempts", flat=True)) <= 2
+
+
+@pytest.fixture
+def own_redis(tmp_path, celery_queue):
+    """A redis-server of the test's own, this process's broker meanwhile."""
+    from tests.servers import RedisServer
+
+    server = RedisServer(tmp_path).start()
+    real_broker = celery_app.conf.broker_url
+    _point_broker(f"{server.url}/0")
+    yield server
+    _point_broker(real_broker)
+    server.stop()
+
+
+def test_redis_restarted_and_flushed_with_fifty_jobs_queued_every_job_ends(
+    worker_factory, pm, small_rounds, own_redis
+):
+    import redis
+
+    briefs, ids = [], []
+    for _ in range(50):
+        brief, _, job = _complaint_queued(pm)  # its message goes to the private Redis
+        briefs.append(brief)
+        ids.append(job.pk)
+    queue = celery_app.conf.task_default_queue
+    queued = redis.Redis.from_url(f"{own_redis.url}/0").llen(queue)
+    assert queued >= 50  # the 50 jobs' messages, and the mail of the notifications
+    redis.Redis.from_url(f"{own_redis.url}/0").flushall()  # the keys flushed …
+    own_redis.stop()  # … and Redis restarted (no persistence: empty)
+    own_redis.start()
+    assert redis.Redis.from_url(f"{own_redis.url}/0").llen(queue) == 0
+    started = time.monotonic()
+    args = _beat(REDIS_URL=f"{own_redis.url}/0", **small_rounds)
+    worker_factory(extra_args=args.pop("extra_args"), **args)
+    wait_for(
+        lambda: RematchJob.objects.filter(pk__in=ids, status=J.DONE).count() == 50,
+        timeout=120,
+        what="all 50 jobs, by the sweeper",
+    )
+    print(f"50 messages lost: all 50 jobs ended {time.monotonic() - started:.1f}s after a worker")
+    assert all(_done_once(brief) for brief in briefs)
+    assert set(RematchJob.objects.filter(pk__in=ids).values_list("attempts", flat=True)) == {1}
+
+
+def test_a_frozen_redis_during_a_complaint_answers_in_bounded_time_and_loses_nothing(
+    worker_factory, pm, small_rounds, own_redis
+):
+    brief, _ = _brief_in_progress(pm)
+    threads_before = threading.active_count()
+    own_redis.freeze()
+    try:
+        started = time.monotonic()
+        response = client_for(brief.startup.owner).post(
+            f"/api/v1/briefs/{brief.pk}/dissatisfaction/", {"reason": "quality"}
+        )
+        elapsed = time.monotonic() - started
+    finally:
+        own_redis.thaw()
+    print(f"frozen Redis: 202 after {elapsed:.2f}s")
+    assert response.status_code == 202
+    # Bound: one publish waits out its socket timeout (2 s) on each attempt (the first, its one
+    # retry, and kombu's reconnection: about 6 s; settings.base, CELERY_TASK_PUBLISH_RETRY_POLICY);
+    # the request's other publishes are skipped at once (kaigan.publish).
+    assert elapsed < 8.0
+    job_id = response.json()["id"]
+    assert _job_status(job_id) == J.PENDING
+    assert threading.active_count() <= threads_before  # no thread left hanging on Redis
+    args = _beat(REDIS_URL=f"{own_redis.url}/0", **small_rounds)
+    worker_factory(extra_args=args.pop("extra_args"), **args)
+    wait_for(lambda: _job_status(job_id) == J.DONE, timeout=60, what="the job, after Redis")
+    assert _done_once(brief)
+
+
+def test_a_transient_failure_twice_then_success(worker_factory, pm, small_rounds):
+    """The real transient failure: the brief's row is locked by another transaction, and the
+    worker's lock_timeout (0.5 s here) fires. Two attempts fail so; the third succeeds."""
+    brief, _, job = _complaint_queued(pm)
+    holder = _hold_brief_lock(brief.pk)
+    try:
+        worker_factory(DB_LOCK_TIMEOUT_MS=500, **small_rounds)
+        wait_for(
+            lambda: RematchJob.objects.filter(pk=job.pk, attempts=3).exists(),
+            timeout=60,
+            what="two failed attempts",
+        )
+    finally:
+        holder.rollback()
+        holder.close()
+    wait_for(lambda: _job_status(job.pk) == J.DONE, timeout=60, what="the third attempt")
+    job.refresh_from_db()
+    assert job.attempts == 3
+    assert _done_once(brief)
+
+
+def test_a_failure_every_time_ends_the_job_dead_and_tells_the_pm(worker_factory, pm, small_rounds):
+    """The brief stays locked: every attempt's lock_timeout fires. After the last attempt the
+    worker's own sweeper (beat) buries the job: dead, the brief needs attention, the PM told."""
+    brief, _, job = _complaint_queued(pm)
+    holder = _hold_brief_lock(brief.pk)
+    try:
+        args = _beat(DB_LOCK_TIMEOUT_MS=500, **small_rounds)
+        worker_factory(extra_args=args.pop("extra_args"), **args)
+        wait_for(
+            lambda: (
+                RematchJob.objects.filter(pk=job.pk, attempts=RematchJob.MAX_ATTEMPTS).exists()
+                and not _someone_waits_on_a_lock()
+            ),
+            timeout=60,
+            what="every attempt to fail",
+        )
+    finally:
+        holder.rollback()  # burying the job takes the brief's lock too
+        holder.close()
+    wait_for(lambda: _job_status(job.pk) == J.DEAD, timeout=30, what="the sweeper to bury it")
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (J.DEAD, RematchJob.MAX_ATTEMPTS)
+    assert Brief.objects.get(pk=brief.pk).status == S.NEEDS_ATTENTION
+    assert Notification.objects.filter(recipient=pm, kind="rematch_dead").count() == 1
+    assert not Match.objects.filter(brief=brief, round=2).exists()

@@ -1,9 +1,9 @@
 from collections.abc import Iterable
 
-from django.db import transaction
 from django.utils import timezone
 
 from kaigan.notifications.models import Notification
+from kaigan.publish import publish_on_commit
 
 
 def notify(*, recipients: Iterable, kind: str, params: dict, url: str = "") -> list[Notification]:
@@ -20,7 +20,7 @@ def notify(*, recipients: Iterable, kind: str, params: dict, url: str = "") -> l
     created = Notification.objects.bulk_create(rows)
     for row in created:
         # Robust: a broker outage must not fail the request; the sweep mails what is left.
-        transaction.on_commit(lambda pk=row.pk: notification_email_task.delay(pk), robust=True)
+        publish_on_commit(notification_email_task, row.pk)
     return created
 
 

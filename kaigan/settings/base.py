@@ -254,13 +254,19 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_TASK_PUBLISH_RETRY = True
+# One retry: a frozen broker costs a request a socket timeout per attempt (about 6 s measured,
+# kombu reconnecting included; kaigan/publish.py skips the request's other publishes); the
+# sweepers send what was not sent.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 2,
+    "max_retries": 1,
     "interval_start": 0,
     "interval_step": 0.2,
     "interval_max": 0.5,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# After a failed publish, a process skips publishing for this long (kaigan/publish.py): the
+# sweepers send those messages later, and requests do not each wait out the timeouts.
+KAIGAN_BROKER_BACKOFF_SECONDS = env.float("KAIGAN_BROKER_BACKOFF_SECONDS", default=15.0)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Longest task (90 s hard limit) plus its largest retry delay, with a wide margin.
