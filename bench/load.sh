@@ -106,6 +106,10 @@ export EMAIL_BACKEND=django.core.mail.backends.locmem.EmailBackend
 export THROTTLE_USER=1000000/s
 export THROTTLE_BRIEF_POST=1000000/s
 export LOG_LEVEL=WARNING
+# Production's money settings (billing): a throwaway key and account, nothing is paid here.
+export KAIGAN_FIELD_ENCRYPTION_KEY=bT1tZ0Z1bmRzQmVuY2hLZXlPbmx5MDEyMzQ1Njc4OTA=
+export KAIGAN_BANK_ACCOUNT_NAME="Kaigan bench" KAIGAN_BANK_NAME="Bench bank"
+export KAIGAN_BANK_ACCOUNT_NUMBER=6222000000000000
 # --- database: fresh (or reused), seeded -------------------------------------------------------
 psql_admin() { psql -h $PG_HOST -p $PG_PORT -U postgres -qAt "$@"; }
 if [ "$REUSE_DB" != 1 ] || [ -z "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$LOAD_DB'")" ]; then

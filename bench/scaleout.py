@@ -12,8 +12,8 @@ progress, also to both instances at once, or accept delivered work. Afterwards, 
 re-match job is finished: at most one holding match and one open re-match job per brief,
 no expert twice on a brief, no racing pair answered twice (one 2xx and a 409, or two 409s
 when the state had moved on), every complaint with its re-match job ended, the PMs'
-open-brief counters equal to a recount, and
-no 5xx anywhere. Prints a table and one JSON line; raw figures go to bench/results/.
+open-brief counters equal to a recount, every ledger transaction balanced, no escrow, payable
+or refund below zero, no brief charged the fee twice, and no 5xx anywhere. Prints a table and one JSON line; raw figures go to bench/results/.
 """
 
 import json
@@ -60,6 +60,12 @@ ENV = {
     "KAIGAN_BEAT_INTERVAL_SECONDS": "5",
     "KAIGAN_REMATCH_PENDING_GRACE_SECONDS": "5",
     "WEB_CONCURRENCY": "2",
+    # Production's money settings (a throwaway key; the bench's briefs are funded by the
+    # development provider, which kaigan.settings.bench enables).
+    "KAIGAN_FIELD_ENCRYPTION_KEY": "bT1tZ0Z1bmRzQmVuY2hLZXlPbmx5MDEyMzQ1Njc4OTA=",
+    "KAIGAN_BANK_ACCOUNT_NAME": "Kaigan bench",
+    "KAIGAN_BANK_NAME": "Bench bank",
+    "KAIGAN_BANK_ACCOUNT_NUMBER": "6222000000000000",
 }
 
 
@@ -138,6 +144,23 @@ twice = more_than_one(Match.objects.all(), "brief", "expert")
 unfinished = RematchJob.objects.filter(status__in=["pending", "running"]).count()
 complaints = Feedback.objects.filter(kind="dissatisfaction").count()
 jobs = RematchJob.objects.filter(cause="dissatisfaction").count()
+from django.db.models import Sum
+from billing.models import Account, LedgerEntry, LedgerTransaction
+
+unbalanced = (
+    LedgerEntry.objects.values("transaction").annotate(total=Sum("amount")).exclude(total=0).count()
+)
+negative = sum(
+    1
+    for balance in LedgerEntry.objects.filter(account__kind__in=Account.NEVER_NEGATIVE)
+    .values("account")
+    .annotate(total=Sum("amount"))
+    .values_list("total", flat=True)
+    if balance > 0  # credit accounts: debits positive, so a balance below zero reads > 0
+)
+fee_twice = more_than_one(
+    LedgerTransaction.objects.filter(kind="fee", reverses__isnull=True), "brief"
+)
 drift = sum(
     pm.open_briefs != Brief.objects.filter(pm=pm.user, status__in=Brief.OPEN_STATUSES).count()
     for pm in ProjectManager.objects.all()
@@ -154,6 +177,10 @@ print(json.dumps({
     "rematch_jobs_for_complaints": jobs,
     "rematch_jobs_by_status": by_status(RematchJob.objects),
     "pm_counter_drift": drift,
+    "ledger_transactions": LedgerTransaction.objects.count(),
+    "ledger_transactions_unbalanced": unbalanced,
+    "accounts_below_zero": negative,
+    "briefs_charged_the_fee_twice": fee_twice,
 }))
 """
 
@@ -236,7 +263,16 @@ class Load:
                 for brief in briefs.json().get("results", [])[:10]:
                     if time.monotonic() > self.stop_at:
                         return
-                    if brief["status"] == "in_progress" and rng.random() < 0.3:
+                    if brief["status"] == "in_progress" and not self.funded(client, brief, token):
+                        self.call(
+                            client,
+                            "fund",
+                            "POST",
+                            f"/api/v1/briefs/{brief['id']}/funding/",
+                            token,
+                            {"method": "dev"},
+                        )
+                    elif brief["status"] == "in_progress" and rng.random() < 0.3:
                         self.race(
                             "complain",
                             f"/api/v1/briefs/{brief['id']}/dissatisfaction/",
@@ -256,6 +292,12 @@ class Load:
                         self.call(
                             client, "read brief", "GET", f"/api/v1/briefs/{brief['id']}/", token
                         )
+
+    def funded(self, client, brief, token) -> bool:
+        funding = self.call(
+            client, "funding", "GET", f"/api/v1/briefs/{brief['id']}/funding/", token
+        )
+        return funding.status_code != 200 or funding.json().get("status") == "funded"
 
     def pm(self, token):
         with httpx.Client(timeout=30) as client:
@@ -467,6 +509,9 @@ def main() -> int:
         and state["rematch_jobs_unfinished"] == 0
         and state["complaints"] == state["rematch_jobs_for_complaints"]
         and state["pm_counter_drift"] == 0
+        and state["ledger_transactions_unbalanced"] == 0
+        and state["accounts_below_zero"] == 0
+        and state["briefs_charged_the_fee_twice"] == 0
     )
     result = {
         "ok": ok,

@@ -13,3 +13,7 @@ CSRF_COOKIE_SECURE = False
 LANGUAGE_COOKIE_SECURE = False
 
 KAIGAN_BENCH_VIEWS = True
+
+# The scale-out run funds briefs with the development provider (no real money moves): bench
+# settings are never a deployment's, and production's own refusal stays in production.py.
+KAIGAN_PAYMENT_METHODS = ["bank_transfer", "dev"]
