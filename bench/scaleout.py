@@ -13,7 +13,8 @@ re-match job is finished: at most one holding match and one open re-match job pe
 no expert twice on a brief, no racing pair answered twice (one 2xx and a 409, or two 409s
 when the state had moved on), every complaint with its re-match job ended, the PMs'
 open-brief counters equal to a recount, every ledger transaction balanced, no escrow, payable
-or refund below zero, no brief charged the fee twice, and no 5xx anywhere. Prints a table and one JSON line; raw figures go to bench/results/.
+or refund below zero, no brief charged the fee twice, and no 5xx anywhere. Prints a table
+and one JSON line; raw figures go to bench/results/.
 """
 
 import json
