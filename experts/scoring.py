@@ -8,7 +8,6 @@ The weights add up to 1 with `marketplace.matching.W_RATE_FIT`, so a score stays
 """
 
 import math
-from dataclasses import dataclass
 from datetime import datetime
 
 # Quality speaks loudest: what startups said about the work.
@@ -39,24 +38,6 @@ NEWCOMER_UNTIL = 3
 NEWCOMER_DAYS = 90.0
 
 
-@dataclass(frozen=True)
-class BaseSignals:
-    rating: float
-    experience: float
-    free_capacity: float
-    activity: float
-    newcomer: float
-
-    def weighted(self) -> dict[str, float]:
-        return {
-            "rating": W_RATING * self.rating,
-            "experience": W_EXPERIENCE * self.experience,
-            "free_capacity": W_FREE_CAPACITY * self.free_capacity,
-            "activity": W_ACTIVITY * self.activity,
-            "newcomer": W_NEWCOMER * self.newcomer,
-        }
-
-
 def bayesian_rating(rating_sum: int, rating_count: int) -> float:
     """The rating average pulled towards the prior; 1..5."""
     return (PRIOR_MEAN * PRIOR_COUNT + rating_sum) / (PRIOR_COUNT + rating_count)
@@ -80,7 +61,7 @@ def base_parts(
     earlier is never below the score at `now` (the ranking's window relies on it). An unknown
     `joined_at` keeps the whole bonus, which keeps that bound.
     """
-    rating = ((PRIOR_MEAN * PRIOR_COUNT + rating_sum) / (PRIOR_COUNT + rating_count) - 1.0) / 4.0
+    rating = (bayesian_rating(rating_sum, rating_count) - 1.0) / 4.0
     experience = 1.0 - math.exp(-completed_count / EXPERIENCE_SCALE)
     free = (capacity - active_load) / capacity if capacity > 0 else 0.0
     if last_active_at is None:
@@ -115,31 +96,6 @@ def weighted_sum(parts: tuple[float, float, float, float, float]) -> float:
         + W_FREE_CAPACITY * free
         + W_ACTIVITY * activity
         + W_NEWCOMER * newcomer
-    )
-
-
-def base_signals(
-    *,
-    rating_sum: int,
-    rating_count: int,
-    completed_count: int,
-    capacity: int,
-    active_load: int,
-    last_active_at: datetime | None,
-    now: datetime,
-    joined_at: datetime | None = None,
-) -> BaseSignals:
-    return BaseSignals(
-        *base_parts(
-            rating_sum,
-            rating_count,
-            completed_count,
-            capacity,
-            active_load,
-            last_active_at,
-            now,
-            joined_at,
-        )
     )
 
 

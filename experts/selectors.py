@@ -1,4 +1,4 @@
-from experts.models import Expert, Tag, TagChange
+from experts.models import Expert, Tag
 
 
 def tag_list(*, active_only: bool = True):
@@ -19,7 +19,3 @@ def tags_by_stage() -> list[tuple[str, list[Tag]]]:
 
 def expert_get_for_user(*, user) -> Expert | None:
     return Expert.objects.select_related("tag").filter(user=user).first()
-
-
-def tag_history(*, expert: Expert):
-    return TagChange.objects.filter(expert=expert).select_related("from_tag", "to_tag", "actor")

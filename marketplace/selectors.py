@@ -291,14 +291,6 @@ def expert_work_for(*, expert) -> dict:
     return {"invitations": invitations, "engagements": engagements}
 
 
-def brief_with_timeline(*, brief_id: int, user):
-    return (
-        brief_list_for(user=user)
-        .prefetch_related(Prefetch("events", queryset=BriefEvent.objects.select_related("actor")))
-        .get(pk=brief_id)
-    )
-
-
 def quotes_for_brief(brief: Brief) -> dict:
     """The current quote (offered or agreed) of the live match, or of the match that completed
     the brief, and any change waiting for an answer."""

@@ -80,18 +80,6 @@ class User(AbstractUser):
     def get_short_name(self):
         return self.name or self.email.split("@")[0]
 
-    @property
-    def is_startup(self) -> bool:
-        return self.role == self.Role.STARTUP
-
-    @property
-    def is_expert(self) -> bool:
-        return self.role == self.Role.EXPERT
-
-    @property
-    def is_pm(self) -> bool:
-        return self.role == self.Role.PM
-
 
 class ApiToken(models.Model):
     """A credential for the API (`Authorization: Token <key>`): one per client a person signs in
